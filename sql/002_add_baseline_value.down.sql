@@ -1,0 +1,1 @@
+ALTER TABLE user_goal_progress DROP COLUMN IF EXISTS baseline_value;

@@ -1,0 +1,436 @@
+/*
+ * One shard's libpq connection in non-blocking pipeline mode, driven by
+ * polls on the shard's ring: connect (PQconnectPoll), prepare every
+ * statement, then send statements as callers ask and hand each result to its
+ * caller in order. Shard thread only; nothing here blocks.
+ *
+ * Each connection attempt is a db_link that owns its poll operations. A
+ * dead link lingers until its last poll completion arrived, so a late
+ * completion never touches a newer connection that reused the fd number.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "challenged/common.h"
+#include "challenged/db.h"
+#include "challenged/obs.h"
+
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+
+enum item_kind { ITEM_PREPARE, ITEM_QUERY, ITEM_SYNC };
+
+struct db_query {
+	struct db_query *next;
+	enum item_kind kind;
+	db_result_fn *fn;       /* NULL once abandoned or answered */
+	void *ctx;
+	bool answered;
+	uint64_t sent_us;
+};
+
+struct db_link {
+	struct db_conn *conn;   /* NULL once dead */
+	PGconn *pg;
+	int fd;
+	struct rt_op rd, wr;
+	bool rd_armed, wr_armed;
+	bool connected;         /* PQconnectPoll finished */
+};
+
+static const struct db_statement *statements;
+static size_t n_statements;
+
+void db_statements_set(const struct db_statement *stmts, size_t n)
+{
+	statements = stmts;
+	n_statements = n;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void link_maybe_free(struct db_link *l)
+{
+	if (!l->conn && !l->rd_armed && !l->wr_armed)
+		free(l);
+}
+
+static void answer(struct db_query *q, PGresult *res, enum db_error err, const char *msg)
+{
+	if (q->answered)
+		return;
+	q->answered = true;
+	if (q->fn)
+		q->fn(q->ctx, res, err, msg);
+}
+
+static void queue_push(struct db_conn *c, struct db_query *q)
+{
+	q->next = NULL;
+	if (c->tail)
+		c->tail->next = q;
+	else
+		c->head = q;
+	c->tail = q;
+	c->depth++;
+}
+
+static struct db_query *queue_pop(struct db_conn *c)
+{
+	struct db_query *q = c->head;
+	if (!q)
+		return NULL;
+	c->head = q->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->depth--;
+	return q;
+}
+
+static void fail_pending(struct db_conn *c, const char *why)
+{
+	struct db_query *q;
+	while ((q = queue_pop(c)) != NULL) {
+		if (q->kind == ITEM_QUERY)
+			answer(q, NULL, DB_ERR_UNAVAILABLE, why);
+		free(q);
+	}
+}
+
+static void schedule_retry(struct db_conn *c)
+{
+	if (c->stopping)
+		return;
+	c->backoff_ms = c->backoff_ms ? (c->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : c->backoff_ms * 2) : RETRY_MIN_MS;
+	rt_timer_arm(c->sh, &c->retry, c->backoff_ms);
+}
+
+/* Drops the current link: pending callers get DB_ERR_UNAVAILABLE. */
+static void connection_lost(struct db_conn *c, const char *why)
+{
+	struct db_link *l = c->link;
+	if (l) {
+		if (c->state == DB_STATE_READY)
+			obs_warn("database connection lost", "\"shard\":%u,\"reason\":\"%s\"", c->sh->id,
+				 why);
+		c->link = NULL;
+		l->conn = NULL;
+		if (l->rd_armed)
+			rt_cancel(c->sh, &l->rd);
+		if (l->wr_armed)
+			rt_cancel(c->sh, &l->wr);
+		PQfinish(l->pg);
+		l->pg = NULL;
+		link_maybe_free(l);
+	}
+	c->state = DB_STATE_DOWN;
+	c->need_flush = false;
+	fail_pending(c, why);
+	schedule_retry(c);
+}
+
+static void arm(struct db_link *l, bool write)
+{
+	struct db_conn *c = l->conn;
+	if (write) {
+		if (l->wr_armed)
+			return;
+		l->wr_armed = true;
+		rt_poll(c->sh, &l->wr, l->fd, POLLOUT, false);
+	} else {
+		if (l->rd_armed)
+			return;
+		l->rd_armed = true;
+		rt_poll(c->sh, &l->rd, l->fd, POLLIN, false);
+	}
+}
+
+static void send_prepares(struct db_conn *c)
+{
+	PGconn *pg = c->link->pg;
+	for (size_t i = 0; i < n_statements; i++) {
+		if (!PQsendPrepare(pg, statements[i].name, statements[i].sql, statements[i].n_params,
+				   NULL))
+			goto fail;
+		struct db_query *q = calloc(1, sizeof(*q));
+		if (!q)
+			goto fail;
+		q->kind = ITEM_PREPARE;
+		queue_push(c, q);
+	}
+	struct db_query *sync = calloc(1, sizeof(*sync));
+	if (!sync || !PQpipelineSync(pg)) {
+		free(sync);
+		goto fail;
+	}
+	sync->kind = ITEM_SYNC;
+	queue_push(c, sync);
+	c->state = DB_STATE_PREPARING;
+	c->need_flush = true;
+	return;
+fail:
+	connection_lost(c, PQerrorMessage(pg));
+}
+
+static void on_connected(struct db_conn *c)
+{
+	struct db_link *l = c->link;
+	l->connected = true;
+	if (PQsetnonblocking(l->pg, 1) != 0 || !PQenterPipelineMode(l->pg)) {
+		connection_lost(c, PQerrorMessage(l->pg));
+		return;
+	}
+	send_prepares(c);
+	if (c->link)
+		arm(c->link, false);
+}
+
+static void continue_connect(struct db_conn *c)
+{
+	struct db_link *l = c->link;
+	switch (PQconnectPoll(l->pg)) {
+	case PGRES_POLLING_READING:
+		l->fd = PQsocket(l->pg);
+		arm(l, false);
+		break;
+	case PGRES_POLLING_WRITING:
+		l->fd = PQsocket(l->pg);
+		arm(l, true);
+		break;
+	case PGRES_POLLING_OK:
+		on_connected(c);
+		break;
+	default:
+		connection_lost(c, PQerrorMessage(l->pg));
+		break;
+	}
+}
+
+/* Hands every complete result to its caller, in order. */
+static void drain_results(struct db_conn *c)
+{
+	PGconn *pg = c->link->pg;
+	while (c->head && c->link && !PQisBusy(pg)) {
+		struct db_query *q = c->head;
+		PGresult *res = PQgetResult(pg);
+		if (q->kind == ITEM_SYNC) {
+			if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+				PQclear(res);
+				connection_lost(c, "pipeline out of step");
+				return;
+			}
+			PQclear(res);
+			free(queue_pop(c));
+			if (c->state == DB_STATE_PREPARING) {
+				c->state = DB_STATE_READY;
+				c->backoff_ms = 0;
+				obs_info("database connected", "\"shard\":%u", c->sh->id);
+			}
+			continue;
+		}
+		if (!res) {
+			/* End of this statement's results. */
+			queue_pop(c);
+			if (q->kind == ITEM_QUERY) {
+				c->latency_us_sum += now_us() - q->sent_us;
+				answer(q, NULL, DB_ERR_QUERY, "no result");
+			}
+			free(q);
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(res);
+		if (q->kind == ITEM_PREPARE) {
+			if (st != PGRES_COMMAND_OK) {
+				obs_error("preparing a statement failed", "\"shard\":%u", c->sh->id);
+				PQclear(res);
+				connection_lost(c, "prepare failed");
+				return;
+			}
+		} else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+			answer(q, res, DB_OK, NULL);
+		} else if (st == PGRES_PIPELINE_ABORTED) {
+			c->n_errors++;
+			answer(q, NULL, DB_ERR_QUERY, "pipeline aborted");
+		} else {
+			c->n_errors++;
+			answer(q, res, DB_ERR_QUERY, PQresultErrorMessage(res));
+		}
+		PQclear(res);
+	}
+}
+
+static void on_readable(struct db_conn *c)
+{
+	struct db_link *l = c->link;
+	if (!PQconsumeInput(l->pg)) {
+		connection_lost(c, PQerrorMessage(l->pg));
+		return;
+	}
+	drain_results(c);
+	if (c->link)
+		arm(c->link, false);
+}
+
+static void on_link_poll(struct rt_shard *sh, struct rt_op *op, int res, unsigned flags, bool write)
+{
+	(void)sh, (void)flags;
+	struct db_link *l = write ? container_of(op, struct db_link, wr)
+				  : container_of(op, struct db_link, rd);
+	if (write)
+		l->wr_armed = false;
+	else
+		l->rd_armed = false;
+	struct db_conn *c = l->conn;
+	if (!c) {
+		link_maybe_free(l);
+		return;
+	}
+	if (res < 0) {
+		connection_lost(c, "poll failed");
+		return;
+	}
+	if (!l->connected) {
+		continue_connect(c);
+		return;
+	}
+	if (write)
+		c->need_flush = true;
+	else
+		on_readable(c);
+}
+
+static void on_rd(struct rt_shard *sh, struct rt_op *op, int res, unsigned flags)
+{
+	on_link_poll(sh, op, res, flags, false);
+}
+
+static void on_wr(struct rt_shard *sh, struct rt_op *op, int res, unsigned flags)
+{
+	on_link_poll(sh, op, res, flags, true);
+}
+
+static void start_connect(struct db_conn *c)
+{
+	struct db_link *l = calloc(1, sizeof(*l));
+	if (!l) {
+		schedule_retry(c);
+		return;
+	}
+	l->conn = c;
+	l->rd.complete = on_rd;
+	l->wr.complete = on_wr;
+	l->pg = PQconnectStart(c->conninfo);
+	c->link = l;
+	c->state = DB_STATE_CONNECTING;
+	c->n_reconnects++;
+	if (!l->pg || PQstatus(l->pg) == CONNECTION_BAD) {
+		connection_lost(c, l->pg ? PQerrorMessage(l->pg) : "out of memory");
+		return;
+	}
+	l->fd = PQsocket(l->pg);
+	arm(l, true);
+}
+
+static void on_retry(struct rt_shard *sh, struct rt_timer *t)
+{
+	(void)sh;
+	struct db_conn *c = container_of(t, struct db_conn, retry);
+	if (!c->stopping && c->state == DB_STATE_DOWN)
+		start_connect(c);
+}
+
+int db_conn_init(struct db_conn *c, struct rt_shard *sh, const char *conninfo)
+{
+	memset(c, 0, sizeof(*c));
+	c->sh = sh;
+	c->conninfo = strdup(conninfo);
+	if (!c->conninfo)
+		return -ENOMEM;
+	c->max_depth = 8192;
+	rt_timer_init(&c->retry, on_retry);
+	start_connect(c);
+	return 0;
+}
+
+void db_conn_fini(struct db_conn *c)
+{
+	c->stopping = true;
+	rt_timer_cancel(c->sh, &c->retry);
+	connection_lost(c, "shutting down");
+	free(c->conninfo);
+	c->conninfo = NULL;
+}
+
+void db_conn_flush(struct db_conn *c)
+{
+	if (!c->need_flush || !c->link || !c->link->connected)
+		return;
+	int r = PQflush(c->link->pg);
+	if (r < 0) {
+		connection_lost(c, PQerrorMessage(c->link->pg));
+		return;
+	}
+	c->need_flush = false;
+	if (r == 1)
+		arm(c->link, true);
+}
+
+bool db_conn_ready(const struct db_conn *c)
+{
+	return c->state == DB_STATE_READY;
+}
+
+bool db_conn_idle(const struct db_conn *c)
+{
+	return c->head == NULL;
+}
+
+int db_query_send(struct db_conn *c, const char *stmt, int n_params,
+		  const char *const *values, const int *lengths,
+		  db_result_fn *fn, void *ctx, struct db_query **handle)
+{
+	if (c->state != DB_STATE_READY)
+		return -ENOTCONN;
+	if (c->depth >= c->max_depth)
+		return -EBUSY;
+	struct db_query *q = calloc(1, sizeof(*q));
+	struct db_query *sync = calloc(1, sizeof(*sync));
+	if (!q || !sync) {
+		free(q);
+		free(sync);
+		return -ENOMEM;
+	}
+	PGconn *pg = c->link->pg;
+	if (!PQsendQueryPrepared(pg, stmt, n_params, values, lengths, NULL, 0) ||
+	    !PQpipelineSync(pg)) {
+		free(q);
+		free(sync);
+		connection_lost(c, PQerrorMessage(pg));
+		return -ENOTCONN;
+	}
+	q->kind = ITEM_QUERY;
+	q->fn = fn;
+	q->ctx = ctx;
+	q->sent_us = now_us();
+	sync->kind = ITEM_SYNC;
+	queue_push(c, q);
+	queue_push(c, sync);
+	c->need_flush = true;
+	c->n_queries++;
+	if (handle)
+		*handle = q;
+	return 0;
+}
+
+void db_query_abandon(struct db_query *q)
+{
+	q->fn = NULL;
+}
