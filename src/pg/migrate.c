@@ -47,6 +47,8 @@ void db_conninfo(char *out, size_t len, const char *host, const char *hostaddr,
 	conninfo_value(out, len, &pos, "password", password);
 	conninfo_value(out, len, &pos, "sslmode", sslmode);
 	conninfo_value(out, len, &pos, "application_name", "challenged");
+	/* Timestamps are parsed from text: pin their format. */
+	conninfo_value(out, len, &pos, "options", "-c DateStyle=ISO");
 }
 
 PGconn *db_wait_connect(const char *conninfo, int wait_s, char *err, size_t err_len)

@@ -362,9 +362,18 @@ int db_conn_init(struct db_conn *c, struct rt_shard *sh, const char *conninfo)
 
 void db_conn_fini(struct db_conn *c)
 {
+	/* Shard exit only: the ring goes away next, so no completion will come
+	 * back for the link's polls; release it here. */
 	c->stopping = true;
 	rt_timer_cancel(c->sh, &c->retry);
-	connection_lost(c, "shutting down");
+	struct db_link *l = c->link;
+	c->link = NULL;
+	if (l) {
+		PQfinish(l->pg);
+		free(l);
+	}
+	c->state = DB_STATE_DOWN;
+	fail_pending(c, "shutting down");
 	free(c->conninfo);
 	c->conninfo = NULL;
 }

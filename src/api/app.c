@@ -1,0 +1,161 @@
+/*
+ * The application on each shard: its HTTP server, its Postgres connection,
+ * its token cache, and the dispatch of a parsed request to its handler.
+ * Shard threads only; main builds the shared api_global before they start.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_private.h"
+#include "challenged/obs.h"
+
+#define LIST_SQL                                                                    \
+	"SELECT goal_id, progress, status, completed_at, claimed_at, updated_at, "  \
+	"is_active, baseline_value FROM user_goal_progress WHERE user_id = $1"
+
+const struct db_statement api_statements[] = {
+	{ "ping", "SELECT 1", 0 },
+	{ "list_all", LIST_SQL " ORDER BY created_at", 1 },
+	{ "list_active", LIST_SQL " AND is_active = true ORDER BY created_at", 1 },
+};
+const size_t api_statements_count = ARRAY_SIZE(api_statements);
+
+#define AUTH_CACHE_ENTRIES 65536
+
+struct api_shard *api_shard_of(struct rt_shard *sh)
+{
+	return sh->app;
+}
+
+static bool query_flag_true(const struct h1_request *r, const char *name)
+{
+	struct str v;
+	return h1_query_get(r->query, name, &v) && v.len == 4 && !memcmp(v.ptr, "true", 4);
+}
+
+static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_request *r,
+		   const char *body, size_t body_len)
+{
+	(void)body, (void)body_len;
+	struct api_shard *as = srv->ctx;
+	const struct settings *st = as->g->settings;
+	struct api_match m;
+	api_route((struct str){ st->base_path, st->base_path_len }, r->method, r->path, &m);
+
+	struct api_req *req = api_req_new(as, c, r, m.route);
+	if (!req) {
+		h1_respond(c, 503, CT_TEXT, "Service unavailable: out of memory\n", 35, NULL);
+		return;
+	}
+	switch (m.route) {
+	case API_ROUTE_OUTSIDE_BASE:
+		api_req_text(as, req, 404, "404 page not found");
+		return;
+	case API_ROUTE_NOT_FOUND:
+		api_req_grpc_error(as, req, 404, 5, "Not Found");
+		return;
+	case API_ROUTE_LIST:
+	case API_ROUTE_INITIALIZE:
+		if (!m.method_ok) {
+			api_req_text(as, req, 405, "Method not allowed");
+			return;
+		}
+		break;
+	default:
+		if (!m.method_ok) {
+			api_req_grpc_error(as, req, 501, 12, "Method Not Allowed");
+			return;
+		}
+		break;
+	}
+
+	switch (m.route) {
+	case API_ROUTE_LIST:
+		if (!api_identify_optimized(as, req, r))
+			return;
+		req->active_only = query_flag_true(r, "active_only");
+		api_list_start(as, req);
+		return;
+	case API_ROUTE_HEALTH:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_health_start(as, req);
+		return;
+	default:
+		/* Routes of the next milestone: known, answered honestly. */
+		api_req_grpc_error(as, req, 501, 12, "Not Implemented");
+		return;
+	}
+}
+
+static int on_start(struct rt_shard *sh)
+{
+	const struct api_global *g = sh->app_global;
+	const struct settings *st = g->settings;
+	struct api_shard *as = calloc(1, sizeof(*as));
+	if (!as)
+		return -1;
+	sh->app = as;
+	as->sh = sh;
+	as->g = g;
+	as->auth_cache = auth_cache_new(AUTH_CACHE_ENTRIES);
+	if (!as->auth_cache)
+		return -1;
+	rt_deadline_list_init(sh, &as->query_deadlines, API_QUERY_TIMEOUT_MS);
+	rt_deadline_list_init(sh, &as->health_deadlines, API_HEALTH_TIMEOUT_MS);
+	if (db_conn_init(&as->db, sh, g->conninfo) < 0)
+		return -1;
+	struct h1_server_config hc = {
+		.limits = { .max_head = 16 * 1024, .max_body = st->max_body },
+		.max_conns = st->max_conns,
+		.header_timeout_ms = st->header_timeout_ms,
+		.idle_timeout_ms = st->idle_timeout_ms,
+		.write_timeout_ms = 30000,
+		.handle = handle,
+		.ctx = as,
+	};
+	h1_server_init(&as->http, sh, g->http_fds[sh->id], &hc);
+	as->http_started = true;
+	return 0;
+}
+
+static void before_sleep(struct rt_shard *sh)
+{
+	struct api_shard *as = sh->app;
+	db_conn_flush(&as->db);
+}
+
+static void on_stop(struct rt_shard *sh)
+{
+	struct api_shard *as = sh->app;
+	if (as && as->http_started)
+		h1_server_stop(&as->http);
+}
+
+static bool is_drained(struct rt_shard *sh)
+{
+	struct api_shard *as = sh->app;
+	return !as->http_started || h1_server_drained(&as->http);
+}
+
+static void on_exit_shard(struct rt_shard *sh)
+{
+	struct api_shard *as = sh->app;
+	if (!as)
+		return;
+	if (as->http_started)
+		h1_server_fini(&as->http);
+	if (as->db.conninfo)
+		db_conn_fini(&as->db);
+	auth_cache_free(as->auth_cache);
+	free(as);
+	sh->app = NULL;
+}
+
+const struct rt_hooks api_hooks = {
+	.on_start = on_start,
+	.before_sleep = before_sleep,
+	.on_stop = on_stop,
+	.is_drained = is_drained,
+	.on_exit = on_exit_shard,
+};

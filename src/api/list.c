@@ -1,0 +1,119 @@
+/*
+ * GET {BASE_PATH}/v1/challenges (spec api.md §5.1): identify the caller on
+ * the accepting shard, read the user's rows on the user's owner shard, render
+ * from the pre-rendered config fragments there, answer on the origin.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_private.h"
+#include "challenged/obs.h"
+
+enum { COL_GOAL, COL_PROGRESS, COL_STATUS, COL_COMPLETED, COL_CLAIMED, COL_UPDATED,
+       COL_ACTIVE, COL_BASELINE };
+
+static int64_t ts_col(PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return -1;
+	int64_t us;
+	const char *v = PQgetvalue(res, row, col);
+	return dom_time_parse_pg(v, (size_t)PQgetlength(res, row, col), &us) == 0 ? us : -1;
+}
+
+static int32_t int_col(PGresult *res, int row, int col)
+{
+	return (int32_t)strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Fills rows[] from the result and points by_goal[goal index] at them. */
+static void collect_rows(const struct dom_config *cfg, PGresult *res, struct dom_row *rows,
+			 const struct dom_row **by_goal)
+{
+	int n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		const struct dom_goal *g = dom_config_goal(cfg, PQgetvalue(res, i, COL_GOAL),
+							   (size_t)PQgetlength(res, i, COL_GOAL));
+		if (!g)
+			continue; /* a goal no longer in the config */
+		struct dom_row *r = &rows[i];
+		memset(r, 0, sizeof(*r));
+		r->goal = g;
+		r->progress = int_col(res, i, COL_PROGRESS);
+		if (dom_status_parse(PQgetvalue(res, i, COL_STATUS),
+				     (size_t)PQgetlength(res, i, COL_STATUS), &r->status) < 0)
+			r->status = DOM_STATUS_NOT_STARTED;
+		r->completed_at_us = ts_col(res, i, COL_COMPLETED);
+		r->claimed_at_us = ts_col(res, i, COL_CLAIMED);
+		r->updated_at_us = ts_col(res, i, COL_UPDATED);
+		r->is_active = PQgetvalue(res, i, COL_ACTIVE)[0] == 't';
+		r->has_baseline = !PQgetisnull(res, i, COL_BASELINE);
+		r->baseline = r->has_baseline ? int_col(res, i, COL_BASELINE) : 0;
+		by_goal[g->index] = r;
+	}
+}
+
+static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg)
+{
+	struct api_req *req = ctx;
+	struct api_shard *as = req->owner;
+	req->query = NULL;
+	if (err != DB_OK) {
+		char esc[256];
+		obs_error("listing challenges failed", "\"error\":\"%s\"",
+			  obs_json_escape(msg, esc, sizeof(esc)));
+		api_req_text(as, req, 500, "Internal server error");
+		return;
+	}
+	const struct dom_config *cfg = as->g->config;
+	int n = PQntuples(res);
+	struct dom_row *rows = malloc(sizeof(*rows) * (size_t)(n > 0 ? n : 1));
+	const struct dom_row **by_goal = calloc(cfg->n_goals, sizeof(*by_goal));
+	if (!rows || !by_goal) {
+		free(rows);
+		free(by_goal);
+		api_req_text(as, req, 500, "Internal server error");
+		return;
+	}
+	collect_rows(cfg, res, rows, by_goal);
+	req->status = 200;
+	req->content_type = CT_JSON;
+	dom_render_list(&req->body, cfg, by_goal, (int64_t)time(NULL));
+	free(rows);
+	free(by_goal);
+	api_req_reply(as, req);
+}
+
+static void on_deadline(struct rt_shard *sh, struct rt_deadline *d)
+{
+	struct api_req *req = container_of(d, struct api_req, deadline);
+	if (req->query)
+		db_query_abandon(req->query);
+	req->query = NULL;
+	api_req_text(api_shard_of(sh), req, 503, "Service unavailable: database did not answer in time");
+}
+
+/* On the owner shard. */
+static void list_on_owner(struct rt_shard *sh, struct rt_msg *msg)
+{
+	struct api_req *req = container_of(msg, struct api_req, msg);
+	struct api_shard *as = api_shard_of(sh);
+	req->owner = as;
+	const char *params[1] = { req->user_id };
+	int lengths[1] = { (int)req->user_len };
+	int ret = db_query_send(&as->db, req->active_only ? "list_active" : "list_all", 1, params,
+				lengths, on_rows, req, &req->query);
+	if (ret < 0) {
+		/* Postgres unreachable or saturated: say so at once. */
+		api_req_text(as, req, 503, "Service unavailable: database not reachable");
+		return;
+	}
+	req->deadline.expire = on_deadline;
+	rt_deadline_add(sh, &as->query_deadlines, &req->deadline);
+}
+
+void api_list_start(struct api_shard *as, struct api_req *req)
+{
+	api_req_to_owner(as, req, list_on_owner);
+}

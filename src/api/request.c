@@ -1,0 +1,115 @@
+/*
+ * Life of a REST request: created on the shard that accepted the
+ * connection, maybe sent to the user's owner shard for its data, and always
+ * answered back on the origin shard, where the connection lives.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_private.h"
+#include "challenged/json.h"
+#include "challenged/obs.h"
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void copy_str(char *dst, size_t cap, struct str s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+	memcpy(dst, s.ptr, n);
+	dst[n] = '\0';
+}
+
+struct api_req *api_req_new(struct api_shard *as, struct h1_conn *c, const struct h1_request *r,
+			    enum api_route route)
+{
+	struct api_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->origin = as;
+	req->conn = c;
+	req->route = route;
+	req->start_ms = monotonic_us();
+	copy_str(req->method, sizeof(req->method), r->method);
+	copy_str(req->path, sizeof(req->path), r->path);
+	buf_init(&req->body);
+	return req;
+}
+
+static void finish(struct api_req *req)
+{
+	const struct settings *st = req->origin->g->settings;
+	if (req->body.failed) {
+		req->status = 500;
+		req->content_type = CT_TEXT;
+		buf_reset(&req->body);
+		buf_append_str(&req->body, "Internal server error\n");
+	}
+	h1_respond(req->conn, req->status, req->content_type, req->body.data, req->body.len,
+		   req->extra_headers);
+	if (st->access_log) {
+		char path[256];
+		obs_info("request", "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"duration_us\":%llu",
+			 req->method, obs_json_escape(req->path, path, sizeof(path)), req->status,
+			 (unsigned long long)(monotonic_us() - req->start_ms));
+	}
+	buf_fini(&req->body);
+	free(req);
+}
+
+static void on_reply(struct rt_shard *sh, struct rt_msg *msg)
+{
+	(void)sh;
+	finish(container_of(msg, struct api_req, msg));
+}
+
+void api_req_reply(struct api_shard *current, struct api_req *req)
+{
+	rt_deadline_remove(&req->deadline);
+	if (current == req->origin) {
+		finish(req);
+		return;
+	}
+	req->msg.run = on_reply;
+	rt_mailbox_send(current->sh, req->origin->sh->id, &req->msg);
+}
+
+void api_req_grpc_error(struct api_shard *current, struct api_req *req, int http_status,
+			int code, const char *message)
+{
+	req->status = http_status;
+	req->content_type = CT_JSON;
+	buf_reset(&req->body);
+	buf_append_str(&req->body, "{\"code\":");
+	buf_append_i64(&req->body, code);
+	buf_append_str(&req->body, ",\"message\":");
+	json_write_string(&req->body, message, strlen(message));
+	buf_append_str(&req->body, ",\"details\":[]}");
+	api_req_reply(current, req);
+}
+
+void api_req_text(struct api_shard *current, struct api_req *req, int status, const char *text)
+{
+	req->status = status;
+	req->content_type = CT_TEXT;
+	buf_reset(&req->body);
+	buf_append_str(&req->body, text);
+	buf_append_char(&req->body, '\n');
+	api_req_reply(current, req);
+}
+
+void api_req_to_owner(struct api_shard *as, struct api_req *req, rt_msg_fn *fn)
+{
+	unsigned owner = rt_owner_shard(req->user_id, req->user_len, as->sh->n_shards);
+	if (owner == as->sh->id) {
+		fn(as->sh, &req->msg);
+		return;
+	}
+	req->msg.run = fn;
+	rt_mailbox_send(as->sh, owner, &req->msg);
+}

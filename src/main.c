@@ -1,0 +1,160 @@
+/*
+ * challenged: flags and environment, start-up checks (config, keys,
+ * database, migrations), listeners, then the shards; the main thread only
+ * waits for SIGINT/SIGTERM and stops them in order.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "challenged/api.h"
+#include "challenged/db.h"
+#include "challenged/obs.h"
+
+static void fatal(const char *msg, const char *detail)
+{
+	char esc[1024];
+	obs_log(OBS_LEVEL_FATAL, msg, "\"error\":\"%s\"", obs_json_escape(detail, esc, sizeof(esc)));
+	exit(1);
+}
+
+/* libpq resolves host names with blocking calls; do it once here so the
+ * shards' reconnects never block (hostaddr skips the lookup). */
+static const char *resolve_db_host(const char *host, char *out, size_t len)
+{
+	if (host[0] == '/')
+		return NULL; /* a Unix socket directory */
+	struct in6_addr tmp;
+	if (inet_pton(AF_INET, host, &tmp) == 1 || inet_pton(AF_INET6, host, &tmp) == 1)
+		return NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
+		return NULL; /* let libpq report it */
+	const void *addr = ai->ai_family == AF_INET
+				   ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+				   : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+	const char *r = inet_ntop(ai->ai_family, addr, out, (socklen_t)len);
+	freeaddrinfo(ai);
+	return r;
+}
+
+static void prepare_database(const struct settings *st, const char *conninfo)
+{
+	char err[1024];
+	PGconn *conn = db_wait_connect(conninfo, st->db_wait_s, err, sizeof(err));
+	if (!conn)
+		fatal("Failed to connect to database", err);
+	if (db_migrate(conn, st->db_name, st->migrations_path, err, sizeof(err)) < 0) {
+		PQfinish(conn);
+		fatal("Service cannot start without successful migrations", err);
+	}
+	PQfinish(conn);
+}
+
+static int *open_listeners(unsigned n, int *port)
+{
+	int *fds = calloc(n, sizeof(int));
+	if (!fds)
+		fatal("out of memory", "listeners");
+	for (unsigned i = 0; i < n; i++) {
+		/* The first bind fixes the port (it may have been 0); every shard
+		 * gets its own SO_REUSEPORT socket on it. */
+		fds[i] = rt_listen_tcp(port, 4096);
+		if (fds[i] < 0) {
+			char detail[64];
+			snprintf(detail, sizeof(detail), "port %d: %s", *port, strerror(-fds[i]));
+			fatal("cannot listen", detail);
+		}
+	}
+	return fds;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings st;
+	char err[1024];
+	int r = settings_load(&st, argc, argv, err, sizeof(err));
+	if (r == 1)
+		return 0;
+	if (r < 0)
+		fatal("invalid configuration", err);
+	obs_log_level = st.log_level;
+
+	if (!st.reward_mock)
+		fatal("Invalid REWARD_CLIENT_MODE",
+		      "REWARD_CLIENT_MODE=real needs the AGS Platform client, which this build "
+		      "does not have yet; use REWARD_CLIENT_MODE=mock");
+
+	struct dom_config *config = NULL;
+	if (dom_config_load(st.config_path, (int64_t)time(NULL), &config, err, sizeof(err)) < 0)
+		fatal("Failed to load challenge config", err);
+	obs_info("Config loaded successfully",
+		 "\"challenges\":%zu,\"goals\":%zu,\"rotating_goals\":%zu", config->n_challenges,
+		 config->n_goals, config->n_rotating);
+
+	struct auth_keyset *keys = NULL;
+	if (st.auth_enabled) {
+		const char *why = NULL;
+		if (!st.jwks_file)
+			fatal("authentication is on but no keys are configured",
+			      "set AUTH_JWKS_FILE to a JWKS document, or "
+			      "PLUGIN_GRPC_SERVER_AUTH_ENABLED=false");
+		if (auth_keyset_load_file(st.jwks_file, &keys, &why) < 0)
+			fatal("cannot load AUTH_JWKS_FILE", why ? why : st.jwks_file);
+	}
+
+	char hostaddr[64], conninfo[2048];
+	db_conninfo(conninfo, sizeof(conninfo), st.db_host,
+		    resolve_db_host(st.db_host, hostaddr, sizeof(hostaddr)), st.db_port, st.db_name,
+		    st.db_user, st.db_password, st.db_sslmode);
+	prepare_database(&st, conninfo);
+	db_statements_set(api_statements, api_statements_count);
+
+	/* Shards inherit this mask; only this thread takes the signals. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int http_port = st.http_port;
+	struct api_global g = {
+		.settings = &st,
+		.config = config,
+		.keys = keys,
+		.conninfo = conninfo,
+		.http_fds = open_listeners(st.shards, &http_port),
+	};
+	struct rt_config rc = {
+		.shards = st.shards,
+		.ring_entries = 4096,
+		.buf_count = 1024,
+		.buf_size = 16 * 1024,
+		.drain_timeout_ms = st.drain_timeout_ms,
+		.hooks = api_hooks,
+		.app = &g,
+	};
+	struct rt_runtime *rt;
+	if (rt_runtime_start(&rc, &rt) < 0)
+		fatal("cannot start the shards", "see the errors above");
+	obs_info("listening", "\"http_port\":%d,\"shards\":%u,\"base_path\":\"%s\",\"auth\":%s",
+		 http_port, st.shards, st.base_path, st.auth_enabled ? "true" : "false");
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	obs_info("stopping", "\"signal\":\"%s\"", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rt_runtime_stop(rt);
+	rt_runtime_join(rt);
+
+	free(g.http_fds);
+	auth_keyset_free(keys);
+	dom_config_free(config);
+	obs_info("stopped", NULL);
+	return 0;
+}
