@@ -113,6 +113,7 @@ struct rt_shard {
 	void *app;               /* per-shard application state, set by on_start */
 	uint64_t now_ms;         /* monotonic, refreshed every loop turn */
 	bool stopping;
+	bool drained;            /* counted in the runtime's drained total */
 
 	/* provided-buffer ring for multishot receives */
 	struct io_uring_buf_ring *br;

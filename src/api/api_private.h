@@ -4,6 +4,7 @@
 
 #include "challenged/api.h"
 #include "challenged/buf.h"
+#include "user_cache.h"
 
 struct api_shard {
 	struct rt_shard *sh;
@@ -11,6 +12,8 @@ struct api_shard {
 	struct h1_server http;
 	struct db_conn db;
 	struct auth_cache *auth_cache;
+	struct user_cache *user_cache;            /* NULL unless enabled */
+	const struct dom_row **rows_by_goal;      /* scratch, one per configured goal */
 	struct rt_deadline_list query_deadlines;  /* API_QUERY_TIMEOUT_MS */
 	struct rt_deadline_list health_deadlines; /* API_HEALTH_TIMEOUT_MS */
 	bool http_started;

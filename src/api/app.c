@@ -101,6 +101,15 @@ static int on_start(struct rt_shard *sh)
 	as->auth_cache = auth_cache_new(AUTH_CACHE_ENTRIES);
 	if (!as->auth_cache)
 		return -1;
+	as->rows_by_goal = calloc(g->config->n_goals ? g->config->n_goals : 1,
+				  sizeof(*as->rows_by_goal));
+	if (!as->rows_by_goal)
+		return -1;
+	if (st->user_cache_entries) {
+		as->user_cache = user_cache_new(st->user_cache_entries);
+		if (!as->user_cache)
+			return -1;
+	}
 	rt_deadline_list_init(sh, &as->query_deadlines, API_QUERY_TIMEOUT_MS);
 	rt_deadline_list_init(sh, &as->health_deadlines, API_HEALTH_TIMEOUT_MS);
 	if (db_conn_init(&as->db, sh, g->conninfo) < 0)
@@ -135,7 +144,7 @@ static void on_stop(struct rt_shard *sh)
 static bool is_drained(struct rt_shard *sh)
 {
 	struct api_shard *as = sh->app;
-	return !as->http_started || h1_server_drained(&as->http);
+	return (!as->http_started || h1_server_drained(&as->http)) && db_conn_idle(&as->db);
 }
 
 static void on_exit_shard(struct rt_shard *sh)
@@ -148,6 +157,8 @@ static void on_exit_shard(struct rt_shard *sh)
 	if (as->db.conninfo)
 		db_conn_fini(&as->db);
 	auth_cache_free(as->auth_cache);
+	user_cache_free(as->user_cache);
+	free(as->rows_by_goal);
 	free(as);
 	sh->app = NULL;
 }

@@ -27,17 +27,18 @@ static int32_t int_col(PGresult *res, int row, int col)
 	return (int32_t)strtol(PQgetvalue(res, row, col), NULL, 10);
 }
 
-/* Fills rows[] from the result and points by_goal[goal index] at them. */
-static void collect_rows(const struct dom_config *cfg, PGresult *res, struct dom_row *rows,
-			 const struct dom_row **by_goal)
+/* Fills rows[] from the result (goals no longer configured are left out);
+ * returns the count kept. */
+static size_t collect_rows(const struct dom_config *cfg, PGresult *res, struct dom_row *rows)
 {
 	int n = PQntuples(res);
+	size_t kept = 0;
 	for (int i = 0; i < n; i++) {
 		const struct dom_goal *g = dom_config_goal(cfg, PQgetvalue(res, i, COL_GOAL),
 							   (size_t)PQgetlength(res, i, COL_GOAL));
 		if (!g)
-			continue; /* a goal no longer in the config */
-		struct dom_row *r = &rows[i];
+			continue;
+		struct dom_row *r = &rows[kept++];
 		memset(r, 0, sizeof(*r));
 		r->goal = g;
 		r->progress = int_col(res, i, COL_PROGRESS);
@@ -50,8 +51,24 @@ static void collect_rows(const struct dom_config *cfg, PGresult *res, struct dom
 		r->is_active = PQgetvalue(res, i, COL_ACTIVE)[0] == 't';
 		r->has_baseline = !PQgetisnull(res, i, COL_BASELINE);
 		r->baseline = r->has_baseline ? int_col(res, i, COL_BASELINE) : 0;
-		by_goal[g->index] = r;
 	}
+	return kept;
+}
+
+/* Renders the list body from the user's rows and answers. */
+static void render_and_reply(struct api_shard *as, struct api_req *req,
+			     const struct dom_row *rows, size_t n)
+{
+	const struct dom_config *cfg = as->g->config;
+	const struct dom_row **by_goal = as->rows_by_goal;
+	memset(by_goal, 0, sizeof(*by_goal) * cfg->n_goals);
+	for (size_t i = 0; i < n; i++)
+		if (!req->active_only || rows[i].is_active)
+			by_goal[rows[i].goal->index] = &rows[i];
+	req->status = 200;
+	req->content_type = CT_JSON;
+	dom_render_list(&req->body, cfg, by_goal, (int64_t)time(NULL));
+	api_req_reply(as, req);
 }
 
 static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg)
@@ -66,23 +83,17 @@ static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg
 		api_req_text(as, req, 500, "Internal server error");
 		return;
 	}
-	const struct dom_config *cfg = as->g->config;
 	int n = PQntuples(res);
 	struct dom_row *rows = malloc(sizeof(*rows) * (size_t)(n > 0 ? n : 1));
-	const struct dom_row **by_goal = calloc(cfg->n_goals, sizeof(*by_goal));
-	if (!rows || !by_goal) {
-		free(rows);
-		free(by_goal);
+	if (!rows) {
 		api_req_text(as, req, 500, "Internal server error");
 		return;
 	}
-	collect_rows(cfg, res, rows, by_goal);
-	req->status = 200;
-	req->content_type = CT_JSON;
-	dom_render_list(&req->body, cfg, by_goal, (int64_t)time(NULL));
+	size_t kept = collect_rows(as->g->config, res, rows);
+	if (as->user_cache)
+		user_cache_put(as->user_cache, req->user_id, req->user_len, rows, kept);
+	render_and_reply(as, req, rows, kept);
 	free(rows);
-	free(by_goal);
-	api_req_reply(as, req);
 }
 
 static void on_deadline(struct rt_shard *sh, struct rt_deadline *d)
@@ -100,9 +111,20 @@ static void list_on_owner(struct rt_shard *sh, struct rt_msg *msg)
 	struct api_req *req = container_of(msg, struct api_req, msg);
 	struct api_shard *as = api_shard_of(sh);
 	req->owner = as;
+	if (as->user_cache) {
+		size_t n;
+		const struct dom_row *rows =
+			user_cache_get(as->user_cache, req->user_id, req->user_len, &n);
+		if (rows) {
+			render_and_reply(as, req, rows, n);
+			return;
+		}
+	}
 	const char *params[1] = { req->user_id };
 	int lengths[1] = { (int)req->user_len };
-	int ret = db_query_send(&as->db, req->active_only ? "list_active" : "list_all", 1, params,
+	/* The cache keeps every row so it can answer both variants. */
+	bool all = !req->active_only || as->user_cache;
+	int ret = db_query_send(&as->db, all ? "list_all" : "list_active", 1, params,
 				lengths, on_rows, req, &req->query);
 	if (ret < 0) {
 		/* Postgres unreachable or saturated: say so at once. */

@@ -9,6 +9,7 @@ struct rt_runtime {
 	struct rt_shard **shards;
 	unsigned n;
 	atomic_bool stop_requested;
+	atomic_uint drained; /* shards whose is_drained holds right now */
 	pthread_mutex_t start_lock; /* start-up handshake only */
 	pthread_cond_t start_cond;
 	unsigned started;

@@ -110,7 +110,18 @@ static void loop(struct rt_shard *sh)
 		if (sh->stopping) {
 			if (!drain_deadline)
 				drain_deadline = sh->now_ms + (uint64_t)sh->rt->cfg.drain_timeout_ms;
-			if (!hooks->is_drained || hooks->is_drained(sh))
+			/* Leave only when every shard is drained at once: until
+			 * then another shard may still send us work for the
+			 * users we own. The tick wakes us to look again. */
+			bool drained = !hooks->is_drained || hooks->is_drained(sh);
+			if (drained != sh->drained) {
+				sh->drained = drained;
+				if (drained)
+					atomic_fetch_add(&sh->rt->drained, 1);
+				else
+					atomic_fetch_sub(&sh->rt->drained, 1);
+			}
+			if (atomic_load(&sh->rt->drained) == sh->n_shards)
 				break;
 			if (sh->now_ms >= drain_deadline) {
 				obs_warn("drain deadline passed, stopping with work in flight",
