@@ -15,18 +15,39 @@
 #include <stdint.h>
 
 #define AUTH_SUB_MAX 256
+/* Longest token auth_verify accepts; the decoded segments live on its stack. */
+#define AUTH_TOKEN_MAX 16384
+/* Clock skew allowed on exp, nbf and iat (the reference's go-jose leeway). */
+#define AUTH_LEEWAY_S 60
+
+/*
+ * Decodes base64url text (alphabet A-Z a-z 0-9 - _). With padded false the
+ * text must carry no '=' (Go's RawURLEncoding); with padded true its length
+ * must be a multiple of 4 with one or two trailing '=' where needed (Go's
+ * URLEncoding). Unused low bits of the last symbol are ignored, as Go does.
+ * Returns the decoded length, -EINVAL with *bad_at the offset Go would report
+ * ("illegal base64 data at input byte N"), or -ENOBUFS when cap is too small.
+ * dst may alias nothing in src. Pure; any thread.
+ */
+int auth_b64url_decode(const char *src, size_t len, bool padded, void *dst, size_t cap,
+		       size_t *bad_at);
 
 struct auth_keyset;
 
 /*
  * Builds a keyset from a JWKS JSON document ({"keys":[{"kty":"RSA","kid":..,
- * "n":..,"e":..}, ...]}); keys other than RSA are skipped. Returns 0 and
- * *out, or -EINVAL with *why.
+ * "n":..,"e":..}, ...]}); keys other than RSA are skipped, a kid listed twice
+ * resolves to its last key (the reference fills a map). n and e are base64url
+ * with or without padding. Returns 0 and *out (the keyset owns copies of
+ * every kid, modulus and exponent), or -EINVAL with *why (static text), or
+ * -ENOMEM. Call at start-up or from a refresh; the result is read-only.
  */
 int auth_keyset_from_jwks(const char *json, size_t len, struct auth_keyset **out,
 			  const char **why);
+/* Reads the JWKS document at path; -errno of open/read with *why naming it. */
 int auth_keyset_load_file(const char *path, struct auth_keyset **out, const char **why);
 void auth_keyset_free(struct auth_keyset *ks);
+/* RSA keys held (the skipped ones are not counted). */
 size_t auth_keyset_count(const struct auth_keyset *ks);
 
 struct auth_identity {
@@ -45,11 +66,17 @@ enum auth_result {
 	AUTH_BAD_CLAIMS = -2,
 };
 
+/* Room for every text auth_verify writes into why_buf. */
+#define AUTH_WHY_MAX 256
+
 /*
  * Verifies token (the compact JWS, without "Bearer "). extend_namespace may
  * be NULL to skip that check. On AUTH_OK fills *id. Otherwise *why is the
  * failure text of spec auth.md §2 / api.md §3.3 (static or written into
- * why_buf of why_len bytes).
+ * why_buf of why_len bytes; AUTH_WHY_MAX is always enough, a shorter buffer
+ * truncates). The checks run in the reference's order, so a token with two
+ * faults reports the same one. Allocates nothing itself; the JSON parser
+ * allocates its trees. Pure; any thread, ks shared read-only.
  */
 enum auth_result auth_verify(const struct auth_keyset *ks, const char *token, size_t len,
 			     const char *extend_namespace, int64_t now,
@@ -58,14 +85,28 @@ enum auth_result auth_verify(const struct auth_keyset *ks, const char *token, si
 
 struct auth_cache;
 
-/* A cache of at most capacity verified tokens (least recently added evicted). */
+/*
+ * A cache of at most capacity verified tokens; when full, the oldest insert
+ * is evicted (FIFO). An entry answers until its exp plus AUTH_LEEWAY_S (the
+ * same instant auth_verify starts refusing it); an entry whose exp is 0 (no
+ * exp claim) answers for at most 60 s after it was inserted, as measured by
+ * the now of the latest lookup. One cache per shard; not thread-safe.
+ * Returns NULL on allocation failure or capacity 0.
+ */
 struct auth_cache *auth_cache_new(size_t capacity);
 void auth_cache_free(struct auth_cache *c);
 /* True and *id filled when token was verified before and has not expired. */
 bool auth_cache_lookup(struct auth_cache *c, const char *token, size_t len, int64_t now,
 		       struct auth_identity *id);
+/*
+ * Remembers a token auth_verify just accepted (copies token and *id). Call
+ * after a missed lookup with the same clock. A token longer than
+ * AUTH_TOKEN_MAX or an allocation failure just leaves it uncached.
+ */
 void auth_cache_insert(struct auth_cache *c, const char *token, size_t len,
 		       const struct auth_identity *id);
 uint64_t auth_cache_hits(const struct auth_cache *c);
+/* Entries currently held (expired ones count until looked up or evicted). */
+size_t auth_cache_count(const struct auth_cache *c);
 
 #endif
