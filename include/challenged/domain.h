@@ -93,6 +93,17 @@ void dom_config_free(struct dom_config *cfg);
 const struct dom_goal *dom_config_goal(const struct dom_config *cfg, const char *id, size_t len);
 const struct dom_challenge *dom_config_challenge(const struct dom_config *cfg,
 						 const char *id, size_t len);
+/*
+ * The goals whose requirement.statCode is code, in config order, and their
+ * number in *count; NULL and 0 for an unknown code. The array lives as long
+ * as cfg.
+ */
+const struct dom_goal *const *dom_config_goals_by_stat(const struct dom_config *cfg,
+							const char *code, size_t len,
+							size_t *count);
+/* The first goal of c (config order) with rotation enabled, or NULL: the one
+ * whose rotation block the rotation-status endpoint reports (api.md §5.7). */
+const struct dom_goal *dom_challenge_rotation(const struct dom_challenge *c);
 
 /* Rotation boundaries (spec api.md §5.0). -1 for DOM_SCHEDULE_NONE. */
 int64_t dom_period_start(enum dom_schedule s, int64_t now);
@@ -116,7 +127,9 @@ struct dom_row {
 	int64_t expires_at_us;   /* -1 when NULL */
 };
 
-/* Displayed (progress, status) of a row now (api.md §5.0). */
+/* Displayed (progress, status) of a row now (api.md §5.0). A relative
+ * delta beyond INT32_MAX (only possible with a negative baseline) saturates;
+ * dom_render_list prints it exactly, as the reference's Go int does. */
 void dom_row_display(const struct dom_row *row, int64_t now, int32_t *progress,
 		     enum dom_status *status);
 bool dom_rotation_occurred(const struct dom_goal *g, int64_t updated_at_us, int64_t now);
@@ -125,9 +138,15 @@ const char *dom_status_name(enum dom_status s);
 /* Returns 0 and *s, or -1 for an unknown name. */
 int dom_status_parse(const char *name, size_t len, enum dom_status *s);
 
-/* Postgres TIMESTAMP text ("2025-06-15 14:03:11.123456") to microseconds. */
+/*
+ * Postgres TIMESTAMP text ("2025-06-15 14:03:11.123456") to microseconds.
+ * Also accepts a 'T' separator, up to 7 year digits, more than six fraction
+ * digits (truncated) and a zone suffix ("Z", "+HH", "+HH:MM"), which is
+ * applied. Returns 0, or -EINVAL for anything else (e.g. "infinity").
+ */
 int dom_time_parse_pg(const char *text, size_t len, int64_t *us);
-/* RFC3339 UTC, second precision, "Z" suffix; writes 20 chars + NUL. */
+/* RFC3339 UTC, second precision, "Z" suffix; writes 20 chars + NUL. Years
+ * outside 0000-9999 keep their last four digits. */
 void dom_time_format(int64_t seconds, char out[21]);
 
 /*
