@@ -306,6 +306,7 @@ static void test_malformed(void)
 	check_fail_every_split("GET / HTTP/1.10\r\n\r\n", 400, -EBADMSG);
 	check_fail_every_split("GET / HTTP/1,1\r\n\r\n", 400, -EBADMSG);
 	check_fail_every_split("GET / HTTP/x.1\r\n\r\n", 400, -EBADMSG);
+	check_fail_every_split("GET / HTTP/1.x\r\n\r\n", 400, -EBADMSG);
 	check_fail_every_split("GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400, -EBADMSG);
 	check_fail_every_split("GET / HTTP/1.1\r\nA: b\r\n\tc\r\n\r\n", 400, -EBADMSG);
 	check_fail_every_split("GET / HTTP/1.1\r\nA : b\r\n\r\n", 400, -EBADMSG);
@@ -394,6 +395,10 @@ static void test_versions_and_keep_alive(void)
 		{ "GET / HTTP/1.0\r\nconnection:  Keep-Alive \r\n\r\n", true },
 		{ "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false },
 		{ "GET / HTTP/1.0\r\nConnection: te\r\n\r\n", false },
+		/* Junk after a token is skipped up to the next comma. */
+		{ "GET / HTTP/1.0\r\nConnection: keep-alive x;y, te\r\n\r\n", true },
+		{ "GET / HTTP/1.1\r\nConnection: a=b, close\r\n\r\n", false },
+		{ "GET / HTTP/1.1\r\nConnection: x close\r\n\r\n", true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		r = parse(cases[i].head);
