@@ -51,6 +51,15 @@ void db_conninfo(char *out, size_t len, const char *host, const char *hostaddr,
 	conninfo_value(out, len, &pos, "options", "-c DateStyle=ISO");
 }
 
+/* Postgres notices ("... already exists, skipping") become debug log lines
+ * instead of raw text on stderr. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	char esc[512];
+	obs_debug("database notice", "\"notice\":\"%s\"", obs_json_escape(message, esc, sizeof(esc)));
+}
+
 PGconn *db_wait_connect(const char *conninfo, int wait_s, char *err, size_t err_len)
 {
 	struct timespec start, now;
@@ -58,8 +67,10 @@ PGconn *db_wait_connect(const char *conninfo, int wait_s, char *err, size_t err_
 	bool logged = false;
 	for (;;) {
 		PGconn *conn = PQconnectdb(conninfo);
-		if (conn && PQstatus(conn) == CONNECTION_OK)
+		if (conn && PQstatus(conn) == CONNECTION_OK) {
+			PQsetNoticeProcessor(conn, on_notice, NULL);
 			return conn;
+		}
 		snprintf(err, err_len, "%s", conn ? PQerrorMessage(conn) : "out of memory");
 		size_t n = strlen(err);
 		while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))

@@ -180,10 +180,16 @@ fail:
 	connection_lost(c, PQerrorMessage(pg));
 }
 
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg, (void)message; /* statements we send raise none worth logging */
+}
+
 static void on_connected(struct db_conn *c)
 {
 	struct db_link *l = c->link;
 	l->connected = true;
+	PQsetNoticeProcessor(l->pg, on_notice, NULL);
 	if (PQsetnonblocking(l->pg, 1) != 0 || !PQenterPipelineMode(l->pg)) {
 		connection_lost(c, PQerrorMessage(l->pg));
 		return;
