@@ -88,7 +88,7 @@ void api_req_grpc_error(struct api_shard *current, struct api_req *req, int http
 	buf_append_str(&req->body, "{\"code\":");
 	buf_append_i64(&req->body, code);
 	buf_append_str(&req->body, ",\"message\":");
-	json_write_string(&req->body, message, strlen(message));
+	json_write_string_proto(&req->body, message, strlen(message));
 	buf_append_str(&req->body, ",\"details\":[]}");
 	api_req_reply(current, req);
 }
