@@ -74,6 +74,7 @@ enum db_error {
 };
 
 struct db_query;
+struct db_item;
 
 /*
  * Called exactly once per db_query_send that returned 0, on the shard
@@ -91,7 +92,7 @@ struct db_conn {
 	char *conninfo;
 	enum db_state state;
 	struct db_link *link;       /* the current connection attempt */
-	struct db_query *head, *tail; /* sent, awaiting results, in order */
+	struct db_item *head, *tail;  /* answers expected, in send order */
 	unsigned depth;
 	unsigned max_depth;
 	bool need_flush;
@@ -121,7 +122,32 @@ bool db_conn_idle(const struct db_conn *c);
 int db_query_send(struct db_conn *c, const char *stmt, int n_params,
 		  const char *const *values, const int *lengths,
 		  db_result_fn *fn, void *ctx, struct db_query **handle);
-/* The callback will not be called; the answer is dropped when it comes. */
+/* One statement of a group. */
+struct db_call {
+	const char *stmt;
+	int n_params;
+	const char *const *values;
+	const int *lengths;
+};
+
+/* Called per statement of a group, in order, with its result (valid only
+ * during the call) or the reason it failed; after a failure the remaining
+ * statements report DB_ERR_QUERY without running. */
+typedef void db_step_fn(void *ctx, int index, PGresult *res, enum db_error err, const char *msg);
+/* Called once after the whole group: DB_OK when every statement succeeded
+ * (then the group committed), else the first failure (then nothing of the
+ * group took effect). */
+typedef void db_done_fn(void *ctx, enum db_error err, const char *msg);
+
+/*
+ * Sends n prepared statements closed by one sync, so they run as a single
+ * implicit transaction. step may be NULL; done may be NULL. Neither is called
+ * before this returns. Same return values as db_query_send.
+ */
+int db_group_send(struct db_conn *c, const struct db_call *calls, int n,
+		  db_step_fn *step, db_done_fn *done, void *ctx, struct db_query **handle);
+
+/* The callbacks will not be called; the answers are dropped when they come. */
 void db_query_abandon(struct db_query *q);
 
 #endif

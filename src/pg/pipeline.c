@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,15 +22,29 @@
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 
-enum item_kind { ITEM_PREPARE, ITEM_QUERY, ITEM_SYNC };
+enum item_kind { ITEM_PREPARE, ITEM_STATEMENT, ITEM_SYNC };
 
+/* What one caller sent: n statements closed by one sync, so they run as
+ * one implicit transaction and fail together. */
 struct db_query {
-	struct db_query *next;
-	enum item_kind kind;
-	db_result_fn *fn;       /* NULL once abandoned or answered */
 	void *ctx;
-	bool answered;
+	db_step_fn *step;        /* NULL once abandoned */
+	db_done_fn *done;
+	db_result_fn *single;    /* db_query_send's callback, via single_step */
+	void *ctx_single;
+	int n;
+	enum db_error first_err;
+	char first_msg[256];
 	uint64_t sent_us;
+};
+
+/* One expected answer in the pipeline, in send order. */
+struct db_item {
+	struct db_item *next;
+	enum item_kind kind;
+	int index;               /* statement index within its query */
+	bool answered;           /* a result was handed to the caller */
+	struct db_query *q;      /* NULL for ITEM_PREPARE / the prepare sync */
 };
 
 struct db_link {
@@ -63,45 +78,67 @@ static void link_maybe_free(struct db_link *l)
 		free(l);
 }
 
-static void answer(struct db_query *q, PGresult *res, enum db_error err, const char *msg)
+static void record_error(struct db_query *q, enum db_error err, const char *msg)
 {
-	if (q->answered)
+	if (q->first_err != DB_OK)
 		return;
-	q->answered = true;
-	if (q->fn)
-		q->fn(q->ctx, res, err, msg);
+	q->first_err = err;
+	snprintf(q->first_msg, sizeof(q->first_msg), "%s", msg ? msg : "");
+	size_t n = strlen(q->first_msg);
+	while (n && (q->first_msg[n - 1] == '\n' || q->first_msg[n - 1] == ' '))
+		q->first_msg[--n] = '\0';
 }
 
-static void queue_push(struct db_conn *c, struct db_query *q)
+static void step(struct db_item *it, PGresult *res, enum db_error err, const char *msg)
 {
-	q->next = NULL;
+	if (it->answered)
+		return;
+	it->answered = true;
+	if (err != DB_OK)
+		record_error(it->q, err, msg);
+	if (it->q->step)
+		it->q->step(it->q->ctx, it->index, res, err, msg);
+}
+
+static void finish(struct db_query *q)
+{
+	if (q->done)
+		q->done(q->ctx, q->first_err, q->first_err == DB_OK ? NULL : q->first_msg);
+	free(q);
+}
+
+static void queue_push(struct db_conn *c, struct db_item *it)
+{
+	it->next = NULL;
 	if (c->tail)
-		c->tail->next = q;
+		c->tail->next = it;
 	else
-		c->head = q;
-	c->tail = q;
+		c->head = it;
+	c->tail = it;
 	c->depth++;
 }
 
-static struct db_query *queue_pop(struct db_conn *c)
+static struct db_item *queue_pop(struct db_conn *c)
 {
-	struct db_query *q = c->head;
-	if (!q)
+	struct db_item *it = c->head;
+	if (!it)
 		return NULL;
-	c->head = q->next;
+	c->head = it->next;
 	if (!c->head)
 		c->tail = NULL;
 	c->depth--;
-	return q;
+	return it;
 }
 
 static void fail_pending(struct db_conn *c, const char *why)
 {
-	struct db_query *q;
-	while ((q = queue_pop(c)) != NULL) {
-		if (q->kind == ITEM_QUERY)
-			answer(q, NULL, DB_ERR_UNAVAILABLE, why);
-		free(q);
+	struct db_item *it;
+	while ((it = queue_pop(c)) != NULL) {
+		if (it->kind == ITEM_STATEMENT)
+			step(it, NULL, DB_ERR_UNAVAILABLE, why);
+		else if (it->kind == ITEM_SYNC && it->q)
+			finish(it->q);
+		free(it);
 	}
 }
 
@@ -160,13 +197,13 @@ static void send_prepares(struct db_conn *c)
 		if (!PQsendPrepare(pg, statements[i].name, statements[i].sql, statements[i].n_params,
 				   NULL))
 			goto fail;
-		struct db_query *q = calloc(1, sizeof(*q));
-		if (!q)
+		struct db_item *it = calloc(1, sizeof(*it));
+		if (!it)
 			goto fail;
-		q->kind = ITEM_PREPARE;
-		queue_push(c, q);
+		it->kind = ITEM_PREPARE;
+		queue_push(c, it);
 	}
-	struct db_query *sync = calloc(1, sizeof(*sync));
+	struct db_item *sync = calloc(1, sizeof(*sync));
 	if (!sync || !PQpipelineSync(pg)) {
 		free(sync);
 		goto fail;
@@ -225,49 +262,54 @@ static void drain_results(struct db_conn *c)
 {
 	PGconn *pg = c->link->pg;
 	while (c->head && c->link && !PQisBusy(pg)) {
-		struct db_query *q = c->head;
+		struct db_item *it = c->head;
 		PGresult *res = PQgetResult(pg);
-		if (q->kind == ITEM_SYNC) {
+		if (it->kind == ITEM_SYNC) {
 			if (!res || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
 				PQclear(res);
 				connection_lost(c, "pipeline out of step");
 				return;
 			}
 			PQclear(res);
-			free(queue_pop(c));
-			if (c->state == DB_STATE_PREPARING) {
+			queue_pop(c);
+			if (it->q) {
+				c->latency_us_sum += now_us() - it->q->sent_us;
+				finish(it->q);
+			} else if (c->state == DB_STATE_PREPARING) {
 				c->state = DB_STATE_READY;
 				c->backoff_ms = 0;
 				obs_info("database connected", "\"shard\":%u", c->sh->id);
 			}
+			free(it);
 			continue;
 		}
 		if (!res) {
 			/* End of this statement's results. */
 			queue_pop(c);
-			if (q->kind == ITEM_QUERY) {
-				c->latency_us_sum += now_us() - q->sent_us;
-				answer(q, NULL, DB_ERR_QUERY, "no result");
-			}
-			free(q);
+			if (it->kind == ITEM_STATEMENT)
+				step(it, NULL, DB_ERR_QUERY, "no result");
+			free(it);
 			continue;
 		}
 		ExecStatusType st = PQresultStatus(res);
-		if (q->kind == ITEM_PREPARE) {
+		if (it->kind == ITEM_PREPARE) {
 			if (st != PGRES_COMMAND_OK) {
-				obs_error("preparing a statement failed", "\"shard\":%u", c->sh->id);
+				char esc[256];
+				obs_error("preparing a statement failed", "\"shard\":%u,\"error\":\"%s\"",
+					  c->sh->id,
+					  obs_json_escape(PQresultErrorMessage(res), esc, sizeof(esc)));
 				PQclear(res);
 				connection_lost(c, "prepare failed");
 				return;
 			}
 		} else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-			answer(q, res, DB_OK, NULL);
+			step(it, res, DB_OK, NULL);
 		} else if (st == PGRES_PIPELINE_ABORTED) {
 			c->n_errors++;
-			answer(q, NULL, DB_ERR_QUERY, "pipeline aborted");
+			step(it, NULL, DB_ERR_QUERY, "statement skipped: an earlier one in its group failed");
 		} else {
 			c->n_errors++;
-			answer(q, res, DB_ERR_QUERY, PQresultErrorMessage(res));
+			step(it, res, DB_ERR_QUERY, PQresultErrorMessage(res));
 		}
 		PQclear(res);
 	}
@@ -408,38 +450,97 @@ bool db_conn_idle(const struct db_conn *c)
 	return c->head == NULL;
 }
 
+int db_group_send(struct db_conn *c, const struct db_call *calls, int n,
+		  db_step_fn *step_fn, db_done_fn *done_fn, void *ctx, struct db_query **handle)
+{
+	if (c->state != DB_STATE_READY)
+		return -ENOTCONN;
+	if (n <= 0)
+		return -EINVAL;
+	if (c->depth + (unsigned)n + 1 > c->max_depth)
+		return -EBUSY;
+	struct db_query *q = calloc(1, sizeof(*q));
+	struct db_item *items = NULL;
+	if (!q)
+		return -ENOMEM;
+	PGconn *pg = c->link->pg;
+	for (int i = 0; i < n; i++) {
+		struct db_item *it = calloc(1, sizeof(*it));
+		if (!it || !PQsendQueryPrepared(pg, calls[i].stmt, calls[i].n_params, calls[i].values,
+						calls[i].lengths, NULL, 0)) {
+			/* libpq has buffered part of the group: the stream
+			 * cannot be trusted any more, start over. */
+			free(it);
+			goto broken;
+		}
+		it->kind = ITEM_STATEMENT;
+		it->index = i;
+		it->q = q;
+		it->next = items;
+		items = it;
+	}
+	struct db_item *sync = calloc(1, sizeof(*sync));
+	if (!sync || !PQpipelineSync(pg)) {
+		free(sync);
+		goto broken;
+	}
+	/* items was built in reverse */
+	struct db_item *ordered = NULL;
+	while (items) {
+		struct db_item *next = items->next;
+		items->next = ordered;
+		ordered = items;
+		items = next;
+	}
+	while (ordered) {
+		struct db_item *next = ordered->next;
+		queue_push(c, ordered);
+		ordered = next;
+	}
+	sync->kind = ITEM_SYNC;
+	sync->q = q;
+	queue_push(c, sync);
+	q->ctx = ctx;
+	q->step = step_fn;
+	q->done = done_fn;
+	q->n = n;
+	q->sent_us = now_us();
+	c->need_flush = true;
+	c->n_queries++;
+	if (handle)
+		*handle = q;
+	return 0;
+broken:
+	while (items) {
+		struct db_item *next = items->next;
+		free(items);
+		items = next;
+	}
+	free(q);
+	connection_lost(c, PQerrorMessage(pg));
+	return -ENOTCONN;
+}
+
+static void single_step(void *ctx, int index, PGresult *res, enum db_error err, const char *msg)
+{
+	(void)index;
+	struct db_query *q = ctx;
+	if (q->single)
+		q->single(q->ctx_single, res, err, msg);
+}
+
 int db_query_send(struct db_conn *c, const char *stmt, int n_params,
 		  const char *const *values, const int *lengths,
 		  db_result_fn *fn, void *ctx, struct db_query **handle)
 {
-	if (c->state != DB_STATE_READY)
-		return -ENOTCONN;
-	if (c->depth >= c->max_depth)
-		return -EBUSY;
-	struct db_query *q = calloc(1, sizeof(*q));
-	struct db_query *sync = calloc(1, sizeof(*sync));
-	if (!q || !sync) {
-		free(q);
-		free(sync);
-		return -ENOMEM;
-	}
-	PGconn *pg = c->link->pg;
-	if (!PQsendQueryPrepared(pg, stmt, n_params, values, lengths, NULL, 0) ||
-	    !PQpipelineSync(pg)) {
-		free(q);
-		free(sync);
-		connection_lost(c, PQerrorMessage(pg));
-		return -ENOTCONN;
-	}
-	q->kind = ITEM_QUERY;
-	q->fn = fn;
-	q->ctx = ctx;
-	q->sent_us = now_us();
-	sync->kind = ITEM_SYNC;
-	queue_push(c, q);
-	queue_push(c, sync);
-	c->need_flush = true;
-	c->n_queries++;
+	struct db_call call = { stmt, n_params, values, lengths };
+	struct db_query *q;
+	int ret = db_group_send(c, &call, 1, single_step, NULL, NULL, &q);
+	if (ret < 0)
+		return ret;
+	q->ctx = q;
+	q->single = fn;
+	q->ctx_single = ctx;
 	if (handle)
 		*handle = q;
 	return 0;
@@ -447,5 +548,7 @@ int db_query_send(struct db_conn *c, const char *stmt, int n_params,
 
 void db_query_abandon(struct db_query *q)
 {
-	q->fn = NULL;
+	q->step = NULL;
+	q->done = NULL;
+	q->single = NULL;
 }
