@@ -1,0 +1,81 @@
+/*
+ * Metrics: each shard owns a struct obs_metrics and is its only writer;
+ * /metrics (served by one shard) reads every shard's copy and merges them.
+ * Fields are C11 atomics written with relaxed load+store by the owner (no
+ * read-modify-write on the hot path, no lock) and read relaxed by the
+ * scraper, so there is no data race and no contention.
+ */
+#ifndef CHALLENGED_METRICS_H
+#define CHALLENGED_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "challenged/buf.h"
+
+/* Routes as labelled in metrics (keep in step with obs_route_names). */
+enum obs_route {
+	OBS_ROUTE_LIST,
+	OBS_ROUTE_INITIALIZE,
+	OBS_ROUTE_SET_ACTIVE,
+	OBS_ROUTE_CLAIM,
+	OBS_ROUTE_BATCH_SELECT,
+	OBS_ROUTE_RANDOM_SELECT,
+	OBS_ROUTE_ROTATION,
+	OBS_ROUTE_HEALTH,
+	OBS_ROUTE_APIDOCS,
+	OBS_ROUTE_OTHER,        /* 404s and the like */
+	OBS_ROUTE_COUNT,
+};
+
+extern const char *const obs_route_names[OBS_ROUTE_COUNT];
+
+/* Status codes are counted by exact value among these; others as "other". */
+#define OBS_STATUS_SLOTS 16
+/* Latency histogram upper bounds in microseconds (Prometheus le buckets). */
+#define OBS_LATENCY_BUCKETS 16
+
+struct obs_metrics {
+	_Atomic uint64_t requests[OBS_ROUTE_COUNT][OBS_STATUS_SLOTS];
+	_Atomic uint64_t latency_bucket[OBS_ROUTE_COUNT][OBS_LATENCY_BUCKETS + 1]; /* last: +Inf */
+	_Atomic uint64_t latency_sum_us[OBS_ROUTE_COUNT];
+	/* Postgres, updated by the shard's db connection owner */
+	_Atomic uint64_t db_statements;
+	_Atomic uint64_t db_errors;
+	_Atomic uint64_t db_reconnects;
+	_Atomic uint64_t db_latency_sum_us;
+	_Atomic uint64_t db_pipeline_depth;   /* gauge */
+	_Atomic uint64_t db_up;               /* gauge: 1 when ready */
+	/* auth */
+	_Atomic uint64_t token_cache_hits;
+	_Atomic uint64_t token_cache_misses;
+	/* connections */
+	_Atomic uint64_t http_connections;    /* gauge */
+	_Atomic uint64_t http_accepted;
+	_Atomic uint64_t http_refused;
+};
+
+void obs_metrics_init(struct obs_metrics *m);
+/* Owner shard only. */
+void obs_http_observe(struct obs_metrics *m, enum obs_route route, int status, uint64_t duration_us);
+/* Relaxed store of an owner-updated counter or gauge. */
+static inline void obs_set(_Atomic uint64_t *field, uint64_t v)
+{
+	atomic_store_explicit(field, v, memory_order_relaxed);
+}
+static inline void obs_add(_Atomic uint64_t *field, uint64_t v)
+{
+	atomic_store_explicit(field, atomic_load_explicit(field, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+/*
+ * Appends the Prometheus text exposition (format 0.0.4) of every shard's
+ * metrics merged, plus process metrics read from /proc/self (RSS, CPU
+ * seconds, open fds, start time) and, per shard, the gauges labelled
+ * shard="N". Any thread.
+ */
+void obs_metrics_render(struct buf *out, struct obs_metrics *const *shards, size_t n_shards);
+
+#endif
