@@ -1,15 +1,17 @@
 /*
  * Fuzz target: arbitrary bytes as a bearer token through auth_verify with a
  * fixed keyset (the public half of tests/unit/auth/test_key.pem) and a fixed
- * clock, then through a shard's cache, plus both base64url modes. Nothing
- * may crash, leak or read out of bounds; an accepted token must come back
- * from the cache with the same identity.
+ * clock, then through a shard's cache, plus both base64url modes. Random
+ * bytes never carry a valid signature, so the same bytes also go straight to
+ * the claim checks behind it (jwt.c is included to reach them). Nothing may
+ * crash, leak or read out of bounds; an accepted token must come back from
+ * the cache with the same identity.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "challenged/auth.h"
+#include "../../../src/auth/jwt.c"
 
 #define FUZZ_NOW INT64_C(1750000000)
 
@@ -63,6 +65,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_cache(cache, tok, size, &id);
 	} else if (!why || strlen(why) >= AUTH_WHY_MAX) {
 		abort();
+	}
+	why = NULL;
+	{
+		struct verdict v = { why_buf, sizeof(why_buf), &why };
+
+		r = payload_check(&v, data, size, "ns1", FUZZ_NOW, &id, size % 7 != 0, size);
+		if (r == AUTH_OK ? (why || id.sub_len == 0 || id.sub_len > AUTH_SUB_MAX)
+				 : (!why || strlen(why) >= AUTH_WHY_MAX))
+			abort();
 	}
 	if (size <= sizeof(out)) {
 		(void)auth_b64url_decode(tok, size, false, out, sizeof(out), NULL);
