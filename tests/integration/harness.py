@@ -315,7 +315,8 @@ class SharedServer:
     @classmethod
     def server(cls):
         if cls._server_error is not None:
-            raise ServerError(f"shared server failed to start earlier: {cls._server_error}")
+            first = str(cls._server_error).splitlines()[0]
+            raise ServerError(f"shared server failed to start earlier ({first}; log above)")
         if cls._server is None:
             try:
                 env, start_kwargs = cls.prepare()

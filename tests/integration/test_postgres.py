@@ -60,15 +60,30 @@ class PostgresDownTests(unittest.TestCase):
         self.assertEqual(r.status, 404)
         r = srv.request("POST", "/v1/challenges")
         self.assertEqual(r.status, 405)
-        # The list needs the database: a 500 text, never a hang.
-        r = srv.list(user_id("down"), timeout=30)
-        self.assertEqual((r.status, r.body), (500, b"Internal server error\n"))
         self.assertEqual(srv.get("/healthz").status, 503)
 
         self.cluster.start()
         poll(lambda: srv.get("/healthz").status == 200, 30, "healthz 200 after Postgres came back")
         r = srv.list(user_id("back"))
         self.assertEqual(r.status, 200)
+        srv.stop()
+
+    def test_list_500_when_postgres_down(self):
+        # api.md §5.1 step 2: a database error is a 500 "Internal server
+        # error" text, and it comes back promptly rather than hanging.
+        self.cluster.fresh_database()
+        self.cluster.start()
+        srv = Server(self.cluster.server_env(), name="pg-down-list")
+        self.addCleanup(srv.kill)
+        srv.start()
+        user = user_id("down")
+        self.assertEqual(srv.list(user).status, 200)
+        self.cluster.stop()
+        r = srv.list(user, timeout=30)
+        self.assertEqual((r.status, r.body), (500, b"Internal server error\n"))
+        self.assertEqual(r.header("Content-Type"), "text/plain; charset=utf-8")
+        self.cluster.start()
+        poll(lambda: srv.list(user).status == 200, 30, "list 200 after Postgres came back")
         srv.stop()
 
     def test_server_started_before_postgres(self):
