@@ -54,6 +54,16 @@ def user_id(tag):
     return f"it-{RUN_ID}-{tag}-{next(_counter)}"
 
 
+def _die_with_parent():
+    """Runs in the child before exec: if the test runner dies (a CI timeout,
+    a kill), the kernel kills the server too instead of orphaning it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,7 +171,8 @@ class Server:
         log = open(self.log_path, "wb")
         self.started_at = time.time()
         self.proc = subprocess.Popen([binary] + self.args, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+                                     preexec_fn=_die_with_parent)
         log.close()
         self.stopped = False
         self.terminated = False

@@ -4,7 +4,13 @@ scripts/test adds to its totals. A failure inside class set-up or clean-up
 counts as one more failed item; a module that does not import counts as one
 failed test. Every test has a time limit, so one hang cannot stall CI.
 
-usage: run.py [-k SUBSTRING]... [--timeout SECONDS] [-q]"""
+usage: run.py [-k SUBSTRING]... [--timeout SECONDS] [-q]
+
+scripts/test sets the environment; by hand, with a cluster from
+scripts/lib/pg.sh: CHALLENGED_BIN=build/challenged PGHOST=127.0.0.1
+PGPORT=55433 PGUSER=postgres PGDATABASE=challenge_service, optionally
+CHALLENGED_SANITIZED=1 (slower deadlines) and CHALLENGED_TEST_TMP (where
+server logs go)."""
 
 import argparse
 import os

@@ -8,7 +8,6 @@ import datetime as dt
 import time
 import unittest
 
-import harness
 from harness import SharedServer, fetch_rows, load_config, seed_rows, user_id
 from listing import (UTC, Obj, compact, expected_dynamic, expected_keys, next_expiry,
                      parse_pairs, period_start, rotation, rfc3339)
