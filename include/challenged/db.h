@@ -150,4 +150,45 @@ int db_group_send(struct db_conn *c, const struct db_call *calls, int n,
 /* The callbacks will not be called; the answers are dropped when they come. */
 void db_query_abandon(struct db_query *q);
 
+
+/* ---- connections reserved for interactive transactions ------------------- */
+
+/*
+ * A shard's small set of connections on which one transaction at a time may
+ * span several round trips (claim holds a row lock while the reward is
+ * granted). A transaction never shares its connection, so other callers'
+ * statements cannot end up inside it.
+ */
+struct db_waiter {
+	struct db_waiter *next;
+	void (*ready)(struct db_waiter *w, struct db_conn *c);
+};
+
+#define DB_POOL_MAX 16
+
+struct db_pool {
+	struct db_conn conns[DB_POOL_MAX];
+	bool busy[DB_POOL_MAX];
+	unsigned n;
+	struct db_waiter *head, *tail;
+	unsigned waiting;
+	unsigned max_waiting;
+};
+
+int db_pool_init(struct db_pool *p, struct rt_shard *sh, const char *conninfo, unsigned n);
+void db_pool_fini(struct db_pool *p);
+void db_pool_flush(struct db_pool *p);
+bool db_pool_idle(const struct db_pool *p);
+/*
+ * Reserves a connection for w: w->ready runs with it now (before this
+ * returns) or later, in FIFO order. Returns 0, or -ENOTCONN when no
+ * connection of the pool is up (answer 503), or -EBUSY when too many wait.
+ */
+int db_pool_acquire(struct db_pool *p, struct db_waiter *w);
+/* Gives c back. A transaction still open on it must have been ended (COMMIT
+ * or ROLLBACK sent) before; statements may still be in flight. */
+void db_pool_release(struct db_pool *p, struct db_conn *c);
+/* Removes a waiter that no longer wants a connection (deadline passed). */
+void db_pool_cancel(struct db_pool *p, struct db_waiter *w);
+
 #endif

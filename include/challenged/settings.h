@@ -44,6 +44,8 @@ struct settings {
 	int drain_timeout_ms;          /* CHALLENGED_DRAIN_TIMEOUT_MS */
 	int db_wait_s;                 /* CHALLENGED_DB_WAIT_S: start-up wait for Postgres */
 	unsigned max_conns;            /* CHALLENGED_MAX_CONNS per shard */
+	unsigned tx_conns;             /* CHALLENGED_DB_TX_CONNS per shard (claims) */
+	const char *mock_reward_latency; /* MOCK_REWARD_LATENCY_MS: "N" or "MIN-MAX" */
 	unsigned user_cache_entries;   /* CHALLENGED_USER_CACHE_ENTRIES per shard, 0 = off */
 };
 

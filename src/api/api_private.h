@@ -4,6 +4,8 @@
 
 #include "challenged/api.h"
 #include "challenged/buf.h"
+#include "body.h"
+#include "challenged/client.h"
 #include "user_cache.h"
 
 struct api_shard {
@@ -11,16 +13,20 @@ struct api_shard {
 	const struct api_global *g;
 	struct h1_server http;
 	struct db_conn db;
+	struct db_pool tx_pool;                   /* claim transactions */
+	struct client_reward_config reward;
 	struct auth_cache *auth_cache;
 	struct user_cache *user_cache;            /* NULL unless enabled */
 	const struct dom_row **rows_by_goal;      /* scratch, one per configured goal */
 	struct rt_deadline_list query_deadlines;  /* API_QUERY_TIMEOUT_MS */
 	struct rt_deadline_list health_deadlines; /* API_HEALTH_TIMEOUT_MS */
+	struct rt_deadline_list claim_deadlines;  /* API_CLAIM_TIMEOUT_MS */
 	bool http_started;
 };
 
 #define API_QUERY_TIMEOUT_MS 10000
 #define API_HEALTH_TIMEOUT_MS 2000
+#define API_CLAIM_TIMEOUT_MS 10000
 
 /*
  * One REST request in flight. It may travel to the user's owner shard and
@@ -46,10 +52,39 @@ struct api_req {
 	const char *extra_headers;
 	struct buf body;
 
+	/* decoded inputs of gateway routes (copies in the connection's arena,
+	 * which stays untouched until the answer is sent) */
+	struct str challenge_id;
+	struct str goal_id;
+	const struct dom_goal *goal;
+	const struct dom_challenge *challenge;
+	bool is_active;
+	bool replace_existing;
+	bool exclude_active;
+	int32_t count;
+	struct body_list goal_ids;
+
 	/* owner-side bookkeeping */
 	struct api_shard *owner;
 	struct db_query *query;
 	struct rt_deadline deadline;
+	struct dom_row *rows;           /* the user's rows read for this request */
+	size_t n_rows;
+	int n_active_rows;              /* active rows, removed goals included */
+	const struct dom_goal **picked; /* batch/random: goals to activate */
+	size_t n_picked;
+	const struct dom_goal **replaced;
+	size_t n_replaced;
+	int total_active;
+	int attempts;
+
+	/* claim's transaction */
+	struct db_waiter waiter;
+	struct db_conn *tx;
+	struct client_grant *grant;
+	int claim_phase;
+	bool found_row;
+	struct dom_row claim_row;
 };
 
 #define CT_JSON "application/json"
@@ -72,7 +107,27 @@ struct api_shard *api_shard_of(struct rt_shard *sh);
 bool api_identify_optimized(struct api_shard *as, struct api_req *req, const struct h1_request *r);
 bool api_identify_gateway(struct api_shard *as, struct api_req *req, const struct h1_request *r);
 
+/* Gateway path parameters: percent-decoded into the arena, checked for the
+ * reference's "is required" errors and our length/control-character limit.
+ * Answers the 400 itself and returns false on failure. */
+bool api_req_path_ids(struct api_shard *as, struct api_req *req, const struct api_match *m,
+		      bool need_goal);
+/* The database is unreachable or saturated: a fast 503 in the route's style. */
+void api_req_unavailable(struct api_shard *as, struct api_req *req);
+/* Starts req's owner-side work with the shard's standard request deadline. */
+void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
+			  void (*expire)(struct rt_shard *, struct rt_deadline *));
+
 void api_list_start(struct api_shard *as, struct api_req *req);
+void api_initialize_start(struct api_shard *as, struct api_req *req);
+void api_set_active_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
+			  const char *body, size_t len);
+void api_claim_start(struct api_shard *as, struct api_req *req, const struct api_match *m);
+void api_batch_select_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
+			    const char *body, size_t len);
+void api_random_select_start(struct api_shard *as, struct api_req *req,
+			     const struct api_match *m, const char *body, size_t len);
+void api_rotation_start(struct api_shard *as, struct api_req *req, const struct api_match *m);
 void api_health_start(struct api_shard *as, struct api_req *req);
 
 #endif

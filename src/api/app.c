@@ -7,16 +7,62 @@
 #include <string.h>
 
 #include "api_private.h"
+#include "rows.h"
 #include "challenged/obs.h"
 
-#define LIST_SQL                                                                    \
-	"SELECT goal_id, progress, status, completed_at, claimed_at, updated_at, "  \
-	"is_active, baseline_value FROM user_goal_progress WHERE user_id = $1"
+#define LIST_SQL "SELECT " ROW_COLUMNS " FROM user_goal_progress WHERE user_id = $1"
+
+#define INSERT_COLUMNS                                                             \
+	"INSERT INTO user_goal_progress (user_id, goal_id, challenge_id, namespace, "  \
+	"progress, status, is_active, assigned_at, expires_at, created_at, updated_at) "
 
 const struct db_statement api_statements[] = {
 	{ "ping", "SELECT 1", 0 },
 	{ "list_all", LIST_SQL " ORDER BY created_at", 1 },
 	{ "list_active", LIST_SQL " AND is_active = true ORDER BY created_at", 1 },
+	/* initialize: every row of the user, in the fast path's order */
+	{ "init_rows", LIST_SQL " ORDER BY challenge_id, goal_id", 1 },
+	/* first login: default goals; RETURNING tells which rows this call made */
+	{ "init_insert",
+	  INSERT_COLUMNS
+	  "SELECT $1, g, c, $2, 0, 'not_started', true, NOW(), e, NOW(), NOW() "
+	  "FROM unnest($3::text[], $4::text[], $5::timestamp[]) AS t(g, c, e) "
+	  "ON CONFLICT (user_id, goal_id) DO NOTHING RETURNING goal_id", 5 },
+	/* returning player's rotation reset: the reference's legacy batch
+	 * upsert writes only these columns, never on claimed or inactive rows */
+	{ "init_reset",
+	  "UPDATE user_goal_progress AS u SET progress = t.p, status = t.s, completed_at = t.c, "
+	  "updated_at = NOW() FROM unnest($2::text[], $3::int[], $4::text[], $5::timestamp[]) "
+	  "AS t(g, p, s, c) WHERE u.user_id = $1 AND u.goal_id = t.g "
+	  "AND u.status <> 'claimed' AND u.is_active", 5 },
+	/* set-active: update, or create the row (even to deactivate) */
+	{ "set_active",
+	  INSERT_COLUMNS
+	  "VALUES ($1, $2, $3, $4, 0, 'not_started', $5::boolean, "
+	  "CASE WHEN $5::boolean THEN NOW() END, NULL, NOW(), NOW()) "
+	  "ON CONFLICT (user_id, goal_id) DO UPDATE SET is_active = EXCLUDED.is_active, "
+	  "assigned_at = CASE WHEN EXCLUDED.is_active THEN NOW() "
+	  "ELSE user_goal_progress.assigned_at END, updated_at = NOW()", 5 },
+	/* batch/random select */
+	{ "challenge_rows", LIST_SQL " AND challenge_id = $2 ORDER BY created_at", 2 },
+	{ "deactivate_challenge",
+	  "UPDATE user_goal_progress SET is_active = false, assigned_at = NULL, updated_at = NOW() "
+	  "WHERE user_id = $1 AND challenge_id = $2 AND is_active RETURNING goal_id", 2 },
+	{ "activate_goals",
+	  INSERT_COLUMNS
+	  "SELECT $1, g, $2, $3, 0, 'not_started', true, NOW(), NULL, NOW(), NOW() "
+	  "FROM unnest($4::text[]) AS g "
+	  "ON CONFLICT (user_id, goal_id) DO UPDATE SET is_active = true, assigned_at = NOW(), "
+	  "updated_at = NOW()", 4 },
+	/* claim, inside its transaction */
+	{ "tx_begin", "BEGIN", 0 },
+	{ "tx_commit", "COMMIT", 0 },
+	{ "tx_rollback", "ROLLBACK", 0 },
+	{ "claim_lock", LIST_SQL " AND goal_id = $2 FOR UPDATE", 2 },
+	{ "user_rows", LIST_SQL " ORDER BY created_at", 1 },
+	{ "claim_mark",
+	  "UPDATE user_goal_progress SET status = 'claimed', claimed_at = NOW(), updated_at = NOW() "
+	  "WHERE user_id = $1 AND goal_id = $2 AND status = 'completed' AND claimed_at IS NULL", 2 },
 };
 const size_t api_statements_count = ARRAY_SIZE(api_statements);
 
@@ -36,7 +82,6 @@ static bool query_flag_true(const struct h1_request *r, const char *name)
 static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_request *r,
 		   const char *body, size_t body_len)
 {
-	(void)body, (void)body_len;
 	struct api_shard *as = srv->ctx;
 	const struct settings *st = as->g->settings;
 	struct api_match m;
@@ -69,6 +114,7 @@ static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_req
 		break;
 	}
 
+	/* The gateway decodes a body before the call reaches the auth check. */
 	switch (m.route) {
 	case API_ROUTE_LIST:
 		if (!api_identify_optimized(as, req, r))
@@ -76,14 +122,43 @@ static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_req
 		req->active_only = query_flag_true(r, "active_only");
 		api_list_start(as, req);
 		return;
+	case API_ROUTE_INITIALIZE:
+		if (!api_identify_optimized(as, req, r))
+			return;
+		api_initialize_start(as, req);
+		return;
 	case API_ROUTE_HEALTH:
 		if (!api_identify_gateway(as, req, r))
 			return;
 		api_health_start(as, req);
 		return;
+	case API_ROUTE_ROTATION:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_rotation_start(as, req, &m);
+		return;
+	case API_ROUTE_CLAIM:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_claim_start(as, req, &m);
+		return;
+	case API_ROUTE_SET_ACTIVE:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_set_active_start(as, req, &m, body, body_len);
+		return;
+	case API_ROUTE_BATCH_SELECT:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_batch_select_start(as, req, &m, body, body_len);
+		return;
+	case API_ROUTE_RANDOM_SELECT:
+		if (!api_identify_gateway(as, req, r))
+			return;
+		api_random_select_start(as, req, &m, body, body_len);
+		return;
 	default:
-		/* Routes of the next milestone: known, answered honestly. */
-		api_req_grpc_error(as, req, 501, 12, "Not Implemented");
+		api_req_grpc_error(as, req, 404, 5, "Not Found");
 		return;
 	}
 }
@@ -112,8 +187,15 @@ static int on_start(struct rt_shard *sh)
 	}
 	rt_deadline_list_init(sh, &as->query_deadlines, API_QUERY_TIMEOUT_MS);
 	rt_deadline_list_init(sh, &as->health_deadlines, API_HEALTH_TIMEOUT_MS);
+	rt_deadline_list_init(sh, &as->claim_deadlines, API_CLAIM_TIMEOUT_MS);
 	if (db_conn_init(&as->db, sh, g->conninfo) < 0)
 		return -1;
+	if (db_pool_init(&as->tx_pool, sh, g->conninfo, st->tx_conns) < 0)
+		return -1;
+	as->reward.mock = st->reward_mock;
+	as->reward.namespace_ = st->namespace_;
+	client_reward_latency_parse(st->mock_reward_latency, &as->reward.latency_min_ms,
+				    &as->reward.latency_max_ms);
 	struct h1_server_config hc = {
 		.limits = { .max_head = 16 * 1024, .max_body = st->max_body },
 		.max_conns = st->max_conns,
@@ -132,6 +214,7 @@ static void before_sleep(struct rt_shard *sh)
 {
 	struct api_shard *as = sh->app;
 	db_conn_flush(&as->db);
+	db_pool_flush(&as->tx_pool);
 }
 
 static void on_stop(struct rt_shard *sh)
@@ -144,7 +227,8 @@ static void on_stop(struct rt_shard *sh)
 static bool is_drained(struct rt_shard *sh)
 {
 	struct api_shard *as = sh->app;
-	return (!as->http_started || h1_server_drained(&as->http)) && db_conn_idle(&as->db);
+	return (!as->http_started || h1_server_drained(&as->http)) && db_conn_idle(&as->db) &&
+	       db_pool_idle(&as->tx_pool);
 }
 
 static void on_exit_shard(struct rt_shard *sh)
@@ -156,6 +240,7 @@ static void on_exit_shard(struct rt_shard *sh)
 		h1_server_fini(&as->http);
 	if (as->db.conninfo)
 		db_conn_fini(&as->db);
+	db_pool_fini(&as->tx_pool);
 	auth_cache_free(as->auth_cache);
 	user_cache_free(as->user_cache);
 	free(as->rows_by_goal);

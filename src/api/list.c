@@ -8,52 +8,8 @@
 #include <time.h>
 
 #include "api_private.h"
+#include "rows.h"
 #include "challenged/obs.h"
-
-enum { COL_GOAL, COL_PROGRESS, COL_STATUS, COL_COMPLETED, COL_CLAIMED, COL_UPDATED,
-       COL_ACTIVE, COL_BASELINE };
-
-static int64_t ts_col(PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return -1;
-	int64_t us;
-	const char *v = PQgetvalue(res, row, col);
-	return dom_time_parse_pg(v, (size_t)PQgetlength(res, row, col), &us) == 0 ? us : -1;
-}
-
-static int32_t int_col(PGresult *res, int row, int col)
-{
-	return (int32_t)strtol(PQgetvalue(res, row, col), NULL, 10);
-}
-
-/* Fills rows[] from the result (goals no longer configured are left out);
- * returns the count kept. */
-static size_t collect_rows(const struct dom_config *cfg, PGresult *res, struct dom_row *rows)
-{
-	int n = PQntuples(res);
-	size_t kept = 0;
-	for (int i = 0; i < n; i++) {
-		const struct dom_goal *g = dom_config_goal(cfg, PQgetvalue(res, i, COL_GOAL),
-							   (size_t)PQgetlength(res, i, COL_GOAL));
-		if (!g)
-			continue;
-		struct dom_row *r = &rows[kept++];
-		memset(r, 0, sizeof(*r));
-		r->goal = g;
-		r->progress = int_col(res, i, COL_PROGRESS);
-		if (dom_status_parse(PQgetvalue(res, i, COL_STATUS),
-				     (size_t)PQgetlength(res, i, COL_STATUS), &r->status) < 0)
-			r->status = DOM_STATUS_NOT_STARTED;
-		r->completed_at_us = ts_col(res, i, COL_COMPLETED);
-		r->claimed_at_us = ts_col(res, i, COL_CLAIMED);
-		r->updated_at_us = ts_col(res, i, COL_UPDATED);
-		r->is_active = PQgetvalue(res, i, COL_ACTIVE)[0] == 't';
-		r->has_baseline = !PQgetisnull(res, i, COL_BASELINE);
-		r->baseline = r->has_baseline ? int_col(res, i, COL_BASELINE) : 0;
-	}
-	return kept;
-}
 
 /* Renders the list body from the user's rows and answers. */
 static void render_and_reply(struct api_shard *as, struct api_req *req,
@@ -89,7 +45,7 @@ static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg
 		api_req_text(as, req, 500, "Internal server error");
 		return;
 	}
-	size_t kept = collect_rows(as->g->config, res, rows);
+	size_t kept = rows_parse(as->g->config, res, rows);
 	if (as->user_cache)
 		user_cache_put(as->user_cache, req->user_id, req->user_len, rows, kept);
 	render_and_reply(as, req, rows, kept);

@@ -3,6 +3,7 @@
  * connection, maybe sent to the user's owner shard for its data, and always
  * answered back on the origin shard, where the connection lives.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +60,9 @@ static void finish(struct api_req *req)
 			 (unsigned long long)(monotonic_us() - req->start_ms));
 	}
 	buf_fini(&req->body);
+	free(req->rows);
+	free(req->picked);
+	free(req->replaced);
 	free(req);
 }
 
@@ -112,4 +116,103 @@ void api_req_to_owner(struct api_shard *as, struct api_req *req, rt_msg_fn *fn)
 	}
 	req->msg.run = fn;
 	rt_mailbox_send(as->sh, owner, &req->msg);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes in into the arena; -1 on a bad escape. */
+static int decode_param(struct arena *a, struct str in, struct str *out)
+{
+	char *dst = arena_alloc(a, in.len + 1);
+	if (!dst)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < in.len; i++) {
+		char c = in.ptr[i];
+		if (c == '%') {
+			if (i + 2 >= in.len)
+				return -1;
+			int hi = hexval(in.ptr[i + 1]);
+			int lo = hexval(in.ptr[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		dst[n++] = c;
+	}
+	dst[n] = '\0';
+	*out = (struct str){ dst, n };
+	return 0;
+}
+
+/* Ids longer than this or holding control characters can name nothing. */
+#define ID_MAX 256
+
+static bool id_ok(struct str s)
+{
+	if (s.len > ID_MAX)
+		return false;
+	for (size_t i = 0; i < s.len; i++)
+		if ((unsigned char)s.ptr[i] < 0x20 || s.ptr[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool check_id(struct api_shard *as, struct api_req *req, struct arena *a, struct str raw,
+		     struct str *out, const char *name)
+{
+	char msg[128];
+	if (decode_param(a, raw, out) < 0) {
+		snprintf(msg, sizeof(msg), "invalid %s: malformed percent-encoding", name);
+		api_req_grpc_error(as, req, 400, 3, msg);
+		return false;
+	}
+	if (out->len == 0) {
+		snprintf(msg, sizeof(msg), "%s is required", name);
+		api_req_grpc_error(as, req, 400, 3, msg);
+		return false;
+	}
+	if (!id_ok(*out)) {
+		snprintf(msg, sizeof(msg),
+			 "invalid %s: longer than %d bytes or holds control characters", name, ID_MAX);
+		api_req_grpc_error(as, req, 400, 3, msg);
+		return false;
+	}
+	return true;
+}
+
+bool api_req_path_ids(struct api_shard *as, struct api_req *req, const struct api_match *m,
+		      bool need_goal)
+{
+	struct arena *a = h1_conn_arena(req->conn);
+	if (!check_id(as, req, a, m->challenge_id, &req->challenge_id, "challenge_id"))
+		return false;
+	if (need_goal && !check_id(as, req, a, m->goal_id, &req->goal_id, "goal_id"))
+		return false;
+	return true;
+}
+
+void api_req_unavailable(struct api_shard *as, struct api_req *req)
+{
+	if (req->route == API_ROUTE_LIST || req->route == API_ROUTE_INITIALIZE)
+		api_req_text(as, req, 503, "Service unavailable: database not reachable");
+	else
+		api_req_grpc_error(as, req, 503, 14, "database unavailable");
+}
+
+void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
+			  void (*expire)(struct rt_shard *, struct rt_deadline *))
+{
+	req->deadline.expire = expire;
+	rt_deadline_add(as->sh, &as->query_deadlines, &req->deadline);
 }
