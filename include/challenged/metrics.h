@@ -31,9 +31,18 @@ enum obs_route {
 
 extern const char *const obs_route_names[OBS_ROUTE_COUNT];
 
-/* Status codes are counted by exact value among these; others as "other". */
+/*
+ * Status codes are counted by exact value in one slot each: 200, 301, 400,
+ * 401, 403, 404, 405, 409, 413, 429, 431, 500, 501, 503, 504; the last slot
+ * counts every other code (labelled code="other").
+ */
 #define OBS_STATUS_SLOTS 16
-/* Latency histogram upper bounds in microseconds (Prometheus le buckets). */
+/*
+ * Latency histogram upper bounds (Prometheus le buckets): 100 us, 250 us,
+ * 500 us, 1, 2.5, 5, 10, 25, 50, 100, 250, 500 ms, 1, 2.5, 5, 10 s.
+ * Each observation lands in exactly one slot (not cumulative); the scrape
+ * accumulates, so the owner does one store per bucket.
+ */
 #define OBS_LATENCY_BUCKETS 16
 
 struct obs_metrics {
@@ -56,8 +65,15 @@ struct obs_metrics {
 	_Atomic uint64_t http_refused;
 };
 
+/* Zeroes every counter and gauge; before the shard starts. */
 void obs_metrics_init(struct obs_metrics *m);
-/* Owner shard only. */
+/* Slot of status in requests[][] (the last slot for codes not listed). */
+unsigned obs_status_slot(int status);
+/*
+ * Counts one answered request and its latency: duration_us runs from the
+ * request head being parsed to the response being queued for sending.
+ * Owner shard only; a route outside the enum is counted as OBS_ROUTE_OTHER.
+ */
 void obs_http_observe(struct obs_metrics *m, enum obs_route route, int status, uint64_t duration_us);
 /* Relaxed store of an owner-updated counter or gauge. */
 static inline void obs_set(_Atomic uint64_t *field, uint64_t v)
@@ -74,7 +90,11 @@ static inline void obs_add(_Atomic uint64_t *field, uint64_t v)
  * Appends the Prometheus text exposition (format 0.0.4) of every shard's
  * metrics merged, plus process metrics read from /proc/self (RSS, CPU
  * seconds, open fds, start time) and, per shard, the gauges labelled
- * shard="N". Any thread.
+ * shard="N" (N = index in shards). Any thread; reads every field relaxed,
+ * so a scrape racing the owners may mix values a few requests apart, but
+ * each histogram's +Inf bucket always equals its _count. Reads /proc
+ * (a few small blocking reads, no disk). Allocation failure shows as
+ * out->failed.
  */
 void obs_metrics_render(struct buf *out, struct obs_metrics *const *shards, size_t n_shards);
 
