@@ -51,8 +51,11 @@ static void finish_error(struct api_req *req, int http, int code, const char *ms
 		api_req_grpc_error(req->owner, req, http, code, msg);
 }
 
-static void db_failed(struct api_req *req, enum db_error err)
+static void db_failed(struct api_req *req, enum db_error err, const char *msg)
 {
+	char esc[256];
+	obs_error("claim failed in the database", "\"goal\":\"%s\",\"error\":\"%s\"",
+		  req->goal->id, obs_json_escape(msg ? msg : "", esc, sizeof(esc)));
 	if (err == DB_ERR_UNAVAILABLE)
 		finish_error(req, 503, 14, NULL);
 	else
@@ -71,11 +74,10 @@ static void on_marked_step(void *ctx, int index, PGresult *res, enum db_error er
 
 static void on_marked(void *ctx, enum db_error err, const char *msg)
 {
-	(void)msg;
 	struct api_req *req = ctx;
 	req->query = NULL;
 	if (err != DB_OK || req->attempts < 0) {
-		db_failed(req, err);
+		db_failed(req, err, err != DB_OK ? msg : "no completed, unclaimed row to mark");
 		return;
 	}
 	/* COMMIT went through: the transaction is over. */
@@ -111,7 +113,7 @@ static void on_granted(void *ctx, bool ok, const char *why)
 	};
 	req->attempts = 0;
 	if (db_group_send(req->tx, calls, 2, on_marked_step, on_marked, req, &req->query) < 0)
-		db_failed(req, DB_ERR_UNAVAILABLE);
+		db_failed(req, DB_ERR_UNAVAILABLE, "connection lost");
 }
 
 static void on_read_step(void *ctx, int index, PGresult *res, enum db_error err,
@@ -133,11 +135,10 @@ static void on_read_step(void *ctx, int index, PGresult *res, enum db_error err,
 
 static void on_read(void *ctx, enum db_error err, const char *msg)
 {
-	(void)msg;
 	struct api_req *req = ctx;
 	req->query = NULL;
 	if (err != DB_OK || !req->rows) {
-		db_failed(req, err);
+		db_failed(req, err, err != DB_OK ? msg : "out of memory");
 		return;
 	}
 	struct dom_error e;
@@ -164,7 +165,7 @@ static void on_conn(struct db_waiter *w, struct db_conn *c)
 		{ "user_rows", 1, params, NULL },
 	};
 	if (db_group_send(c, calls, 3, on_read_step, on_read, req, &req->query) < 0)
-		db_failed(req, DB_ERR_UNAVAILABLE);
+		db_failed(req, DB_ERR_UNAVAILABLE, "connection lost");
 }
 
 static void on_deadline(struct rt_shard *sh, struct rt_deadline *d)
