@@ -32,6 +32,10 @@ static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg
 	struct api_req *req = ctx;
 	struct api_shard *as = req->owner;
 	req->query = NULL;
+	if (err == DB_ERR_UNAVAILABLE) {
+		api_req_unavailable(as, req);
+		return;
+	}
 	if (err != DB_OK) {
 		char esc[256];
 		obs_error("listing challenges failed", "\"error\":\"%s\"",
@@ -84,7 +88,7 @@ static void list_on_owner(struct rt_shard *sh, struct rt_msg *msg)
 				lengths, on_rows, req, &req->query);
 	if (ret < 0) {
 		/* Postgres unreachable or saturated: say so at once. */
-		api_req_text(as, req, 503, "Service unavailable: database not reachable");
+		api_req_unavailable(as, req);
 		return;
 	}
 	req->deadline.expire = on_deadline;
