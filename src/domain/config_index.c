@@ -1,7 +1,8 @@
 /*
  * Lookup tables of a loaded config: goal by id, challenge by id, goals by
- * stat code (config order). Built once at load into the config's arena and
- * read-only afterwards, so every shard may query them without locks.
+ * stat code (config order), default goals (ops_initialize.c). Built once at
+ * load into the config's arena and read-only afterwards, so every shard may
+ * query them without locks.
  */
 #include <errno.h>
 #include <string.h>
@@ -118,7 +119,9 @@ int dom_store_index(struct dom_store *st)
 		const struct dom_challenge *c = &cfg->challenges[i];
 		dom_table_put(&st->challenges_by_id, c->id, strlen(c->id), c);
 	}
-	return index_stats(st);
+	if (index_stats(st))
+		return -ENOMEM;
+	return dom_store_index_defaults(st);
 }
 
 const struct dom_goal *dom_config_goal(const struct dom_config *cfg, const char *id, size_t len)

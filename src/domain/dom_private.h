@@ -102,11 +102,15 @@ struct dom_store {
 	char *static_json;      /* every list_json / list_json_head, malloc'd */
 	size_t static_json_len;
 	size_t render_reserve;  /* upper bound of dom_render_list's output */
+	const struct dom_goal **defaults; /* defaultAssigned goals, config order */
+	size_t n_defaults;
 };
 
 /* Builds the final model from a validated raw config; 0 or -ENOMEM. */
 int dom_store_build(struct dom_store *st, const struct raw_config *raw);
 int dom_store_index(struct dom_store *st);
+/* Collects the defaultAssigned goals (ops_initialize.c); 0 or -ENOMEM. */
+int dom_store_index_defaults(struct dom_store *st);
 /* Pre-renders the static list JSON (api.md §5.1) at load time now. */
 int dom_store_render(struct dom_store *st, int64_t now);
 
@@ -120,5 +124,29 @@ void dom_time_put(int64_t seconds, char *out);
  * goal's schedule in µs (ignored when the goal does not rotate). */
 void dom_row_display_at(const struct dom_row *row, int64_t period_start_us,
 			int64_t *progress, enum dom_status *status);
+
+/*
+ * JSON pieces shared by the write-endpoint answers (ops_json.c). proto
+ * selects protojson string escaping, else Go encoding/json's.
+ */
+/* Config integers become the proto's int32 by wrapping, as Go's int32(). */
+static inline int32_t dom_int32_wrap(int64_t v)
+{
+	return (int32_t)(uint32_t)(uint64_t)v;
+}
+void dom_json_str(struct buf *b, const char *s, bool proto);
+/* The whole second a µs timestamp falls in (floor). */
+int64_t dom_us_to_seconds(int64_t us);
+/* "RFC3339" of whole seconds. */
+void dom_json_time(struct buf *b, int64_t seconds);
+/* "RFC3339" of a µs timestamp (floored to the second), "" for -1 (NULL). */
+void dom_json_time_us(struct buf *b, int64_t us);
+/* {"statCode":..,"operator":..,"targetValue":N}, every field present. */
+void dom_json_requirement(struct buf *b, const struct dom_goal *g, bool proto);
+/* {"type":..,"rewardId":..,"quantity":N}, every field present. */
+void dom_json_reward(struct buf *b, const struct dom_goal *g, bool proto);
+/* The stored row of goal id among rows, or NULL; rows without a goal
+ * (removed from the config) never match. */
+const struct dom_row *dom_rows_find(const struct dom_row *rows, size_t n, const char *id);
 
 #endif
