@@ -123,14 +123,24 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int http_port = st.http_port;
+	int http_port = st.http_port, metrics_port = st.metrics_port;
+	int metrics_fd = rt_listen_tcp(&metrics_port, 256);
+	if (metrics_fd < 0) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "port %d: %s", st.metrics_port, strerror(-metrics_fd));
+		fatal("cannot listen", detail);
+	}
 	struct api_global g = {
 		.settings = &st,
 		.config = config,
 		.keys = keys,
 		.conninfo = conninfo,
 		.http_fds = open_listeners(st.shards, &http_port),
+		.metrics_fd = metrics_fd,
+		.metrics = calloc(st.shards, sizeof(struct obs_metrics *)),
 	};
+	if (!g.metrics)
+		fatal("out of memory", "metrics");
 	struct rt_config rc = {
 		.shards = st.shards,
 		.ring_entries = 4096,
@@ -143,8 +153,8 @@ int main(int argc, char **argv)
 	struct rt_runtime *rt;
 	if (rt_runtime_start(&rc, &rt) < 0)
 		fatal("cannot start the shards", "see the errors above");
-	obs_info("listening", "\"http_port\":%d,\"shards\":%u,\"base_path\":\"%s\",\"auth\":%s",
-		 http_port, st.shards, st.base_path, st.auth_enabled ? "true" : "false");
+	obs_info("listening", "\"http_port\":%d,\"metrics_port\":%d,\"shards\":%u,\"base_path\":\"%s\",\"auth\":%s",
+		 http_port, metrics_port, st.shards, st.base_path, st.auth_enabled ? "true" : "false");
 
 	int sig = 0;
 	sigwait(&sigs, &sig);
@@ -153,6 +163,7 @@ int main(int argc, char **argv)
 	rt_runtime_join(rt);
 
 	free(g.http_fds);
+	free(g.metrics);
 	auth_keyset_free(keys);
 	dom_config_free(config);
 	obs_info("stopped", NULL);

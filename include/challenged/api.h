@@ -15,6 +15,7 @@
 #include "challenged/db.h"
 #include "challenged/domain.h"
 #include "challenged/http1_server.h"
+#include "challenged/metrics.h"
 #include "challenged/rt.h"
 #include "challenged/settings.h"
 
@@ -49,6 +50,10 @@ struct api_global {
 	const struct auth_keyset *keys;  /* NULL when auth is off */
 	const char *conninfo;
 	int *http_fds;                   /* one listening socket per shard */
+	int metrics_fd;                  /* served by shard 0; -1 when off */
+	/* each shard stores its metrics' address here at start; /metrics reads
+	 * them all (their fields are atomics, see metrics.h) */
+	struct obs_metrics **metrics;
 };
 
 /* Hooks that run the application on the runtime's shards. */

@@ -12,6 +12,9 @@ struct api_shard {
 	struct rt_shard *sh;
 	const struct api_global *g;
 	struct h1_server http;
+	struct h1_server metrics_http;            /* shard 0 only */
+	bool metrics_started;
+	struct obs_metrics metrics;
 	struct db_conn db;
 	struct db_pool tx_pool;                   /* claim transactions */
 	struct client_reward_config reward;

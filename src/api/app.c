@@ -163,6 +163,59 @@ static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_req
 	}
 }
 
+/* The metrics listener: GET /metrics, everything else 404. */
+static void handle_metrics(struct h1_server *srv, struct h1_conn *c, const struct h1_request *r,
+			   const char *body, size_t body_len)
+{
+	(void)body, (void)body_len;
+	struct api_shard *as = srv->ctx;
+	if (!str_eq(r->path, "/metrics", 8)) {
+		h1_respond(c, 404, CT_TEXT, "404 page not found\n", 19, NULL);
+		return;
+	}
+	if (!str_eq(r->method, "GET", 3)) {
+		h1_respond(c, 405, CT_TEXT, "Method not allowed\n", 19, NULL);
+		return;
+	}
+	struct buf out;
+	buf_init(&out);
+	obs_metrics_render(&out, as->g->metrics, as->sh->n_shards);
+	if (out.failed)
+		h1_respond(c, 503, CT_TEXT, "Service unavailable: out of memory\n", 35, NULL);
+	else
+		h1_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len,
+			   NULL);
+	buf_fini(&out);
+}
+
+/* Publishes the figures other modules keep in plain fields (read only by
+ * this shard) into the shard's atomics, once per loop turn. */
+static void publish_metrics(struct api_shard *as)
+{
+	struct obs_metrics *m = &as->metrics;
+	uint64_t statements = as->db.n_queries, errors = as->db.n_errors;
+	uint64_t reconnects = as->db.n_reconnects, latency = as->db.latency_us_sum;
+	uint64_t depth = as->db.depth;
+	for (unsigned i = 0; i < as->tx_pool.n; i++) {
+		const struct db_conn *c = &as->tx_pool.conns[i];
+		statements += c->n_queries;
+		errors += c->n_errors;
+		reconnects += c->n_reconnects;
+		latency += c->latency_us_sum;
+		depth += c->depth;
+	}
+	obs_set(&m->db_statements, statements);
+	obs_set(&m->db_errors, errors);
+	obs_set(&m->db_reconnects, reconnects);
+	obs_set(&m->db_latency_sum_us, latency);
+	obs_set(&m->db_pipeline_depth, depth);
+	obs_set(&m->db_up, db_conn_ready(&as->db));
+	obs_set(&m->token_cache_hits, auth_cache_hits(as->auth_cache));
+	obs_set(&m->http_connections, as->http.n_conns);
+	obs_set(&m->http_accepted, as->http.n_accepted);
+	obs_set(&m->http_refused, as->http.n_refused);
+}
+
 static int on_start(struct rt_shard *sh)
 {
 	const struct api_global *g = sh->app_global;
@@ -173,6 +226,8 @@ static int on_start(struct rt_shard *sh)
 	sh->app = as;
 	as->sh = sh;
 	as->g = g;
+	obs_metrics_init(&as->metrics);
+	g->metrics[sh->id] = &as->metrics;
 	as->auth_cache = auth_cache_new(AUTH_CACHE_ENTRIES);
 	if (!as->auth_cache)
 		return -1;
@@ -207,6 +262,12 @@ static int on_start(struct rt_shard *sh)
 	};
 	h1_server_init(&as->http, sh, g->http_fds[sh->id], &hc);
 	as->http_started = true;
+	if (sh->id == 0 && g->metrics_fd >= 0) {
+		hc.handle = handle_metrics;
+		hc.max_conns = 256;
+		h1_server_init(&as->metrics_http, sh, g->metrics_fd, &hc);
+		as->metrics_started = true;
+	}
 	return 0;
 }
 
@@ -215,6 +276,7 @@ static void before_sleep(struct rt_shard *sh)
 	struct api_shard *as = sh->app;
 	db_conn_flush(&as->db);
 	db_pool_flush(&as->tx_pool);
+	publish_metrics(as);
 }
 
 static void on_stop(struct rt_shard *sh)
@@ -222,12 +284,15 @@ static void on_stop(struct rt_shard *sh)
 	struct api_shard *as = sh->app;
 	if (as && as->http_started)
 		h1_server_stop(&as->http);
+	if (as && as->metrics_started)
+		h1_server_stop(&as->metrics_http);
 }
 
 static bool is_drained(struct rt_shard *sh)
 {
 	struct api_shard *as = sh->app;
-	return (!as->http_started || h1_server_drained(&as->http)) && db_conn_idle(&as->db) &&
+	return (!as->http_started || h1_server_drained(&as->http)) &&
+	       (!as->metrics_started || h1_server_drained(&as->metrics_http)) && db_conn_idle(&as->db) &&
 	       db_pool_idle(&as->tx_pool);
 }
 
@@ -238,6 +303,8 @@ static void on_exit_shard(struct rt_shard *sh)
 		return;
 	if (as->http_started)
 		h1_server_fini(&as->http);
+	if (as->metrics_started)
+		h1_server_fini(&as->metrics_http);
 	if (as->db.conninfo)
 		db_conn_fini(&as->db);
 	db_pool_fini(&as->tx_pool);

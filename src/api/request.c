@@ -42,6 +42,32 @@ struct api_req *api_req_new(struct api_shard *as, struct h1_conn *c, const struc
 	return req;
 }
 
+static enum obs_route metrics_route(enum api_route r)
+{
+	switch (r) {
+	case API_ROUTE_LIST:
+		return OBS_ROUTE_LIST;
+	case API_ROUTE_INITIALIZE:
+		return OBS_ROUTE_INITIALIZE;
+	case API_ROUTE_SET_ACTIVE:
+		return OBS_ROUTE_SET_ACTIVE;
+	case API_ROUTE_CLAIM:
+		return OBS_ROUTE_CLAIM;
+	case API_ROUTE_BATCH_SELECT:
+		return OBS_ROUTE_BATCH_SELECT;
+	case API_ROUTE_RANDOM_SELECT:
+		return OBS_ROUTE_RANDOM_SELECT;
+	case API_ROUTE_ROTATION:
+		return OBS_ROUTE_ROTATION;
+	case API_ROUTE_HEALTH:
+		return OBS_ROUTE_HEALTH;
+	case API_ROUTE_APIDOCS:
+		return OBS_ROUTE_APIDOCS;
+	default:
+		return OBS_ROUTE_OTHER;
+	}
+}
+
 static void finish(struct api_req *req)
 {
 	const struct settings *st = req->origin->g->settings;
@@ -53,11 +79,13 @@ static void finish(struct api_req *req)
 	}
 	h1_respond(req->conn, req->status, req->content_type, req->body.data, req->body.len,
 		   req->extra_headers);
+	uint64_t took_us = monotonic_us() - req->start_ms;
+	obs_http_observe(&req->origin->metrics, metrics_route(req->route), req->status, took_us);
 	if (st->access_log) {
 		char path[256];
 		obs_info("request", "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"duration_us\":%llu",
 			 req->method, obs_json_escape(req->path, path, sizeof(path)), req->status,
-			 (unsigned long long)(monotonic_us() - req->start_ms));
+			 (unsigned long long)took_us);
 	}
 	buf_fini(&req->body);
 	free(req->rows);
