@@ -37,7 +37,10 @@ bool dom_initialize_reset(struct dom_row *row, int64_t now);
  * Appends the initialize body: {"assignedGoals":[...],"newAssignments":N,
  * "totalActive":M} and '\n'. rows are the entries to list, in order; each
  * item shows the display (progress, status) of its row, target, assignedAt
- * from the row, expiresAt = next expiry from config.
+ * from the row, expiresAt = next expiry from config. Rows whose goal is NULL
+ * (removed from the config) are skipped: they count only in total_active.
+ * challengeId is the goal's challenge in the config (the reference prints
+ * the row's stored challenge_id: the same unless a goal changed challenge).
  */
 void dom_render_initialize(struct buf *out, const struct dom_row *rows, size_t n,
 			   int new_assignments, int total_active, int64_t now);
@@ -61,6 +64,9 @@ struct dom_error {
  * goal's row (NULL when the user has none); all/n_all every row of the user.
  * Returns 0 when the reward may be granted, else -1 with *err filled
  * (400/9 not completed, not active, rotated, prerequisites; 409/6 claimed).
+ * A claimed row without claimed_at (which would crash the reference) gets
+ * the 409 with an empty time. Messages longer than 511 bytes (ids of
+ * hundreds of bytes) are cut.
  */
 int dom_claim_check(const struct dom_goal *goal, const struct dom_row *row,
 		    const struct dom_row *all, size_t n_all, int64_t now, struct dom_error *err);
@@ -73,17 +79,21 @@ void dom_render_claim(struct buf *out, const struct dom_goal *goal, int64_t now)
  * Random-select candidates: the challenge's goals in config order without
  * completed/claimed ones, without those with an unmet prerequisite (only
  * rows of this challenge count), and without active ones when
- * exclude_active. rows are the user's rows of this challenge. Writes at most
- * challenge->n_goals pointers to pool; returns the count.
+ * exclude_active — which the handler sets for exclude_active OR
+ * replace_existing (§5.6 step 4). rows are the user's rows of this
+ * challenge; a row of another challenge's goal never meets a prerequisite
+ * even if passed. Writes at most challenge->n_goals pointers to pool;
+ * returns the count (0: the handler's INSUFFICIENT_GOALS answer).
  */
 size_t dom_random_pool(const struct dom_challenge *ch, const struct dom_row *rows, size_t n_rows,
 		       bool exclude_active, const struct dom_goal **pool);
 
 /*
  * Picks min(count, n) goals uniformly without replacement: a partial
- * Fisher-Yates shuffle driven by the kernel's CSPRNG (getrandom). The picks
- * are moved to pool[0..return). Returns the count picked, or -EIO when no
- * randomness could be had.
+ * Fisher-Yates shuffle driven by the kernel's CSPRNG (getrandom, unbiased
+ * by rejection). The picks are moved to pool[0..return) in pick order (the
+ * answer's order); the rest of pool stays a permutation of the others.
+ * Returns the count picked, or -EIO when no randomness could be had.
  */
 int dom_random_pick(const struct dom_goal **pool, size_t n, size_t count);
 
@@ -95,7 +105,11 @@ int dom_random_pick(const struct dom_goal **pool, size_t n, size_t count);
 int dom_total_active(const struct dom_row *rows, size_t n_rows,
 		     const struct dom_goal *const *selected, size_t n_selected, bool replace);
 
-/* {"selectedGoals":[...],"challengeId":..,"totalActiveGoals":..,"replacedGoals":[...]} */
+/*
+ * {"selectedGoals":[...],"challengeId":..,"totalActiveGoals":..,"replacedGoals":[...]}:
+ * each SelectedGoal as activated now (not_started, progress 0, isActive,
+ * assignedAt now), expiresAt the next expiry of a rotating goal else "".
+ */
 void dom_render_selection(struct buf *out, const struct dom_challenge *ch,
 			  const struct dom_goal *const *selected, size_t n_selected,
 			  int total_active, const struct dom_goal *const *replaced,
@@ -103,6 +117,8 @@ void dom_render_selection(struct buf *out, const struct dom_challenge *ch,
 
 /* ---- rotation status (§5.7) ------------------------------------------------ */
 
+/* {"challengeId":..,"rotation":{...}} from the challenge's first rotating
+ * goal (dom_challenge_rotation); the disabled block when there is none. */
 void dom_render_rotation(struct buf *out, const struct dom_challenge *ch, int64_t now);
 
 #endif
