@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "challenged/api.h"
+#include "challenged/apidocs.h"
 #include "challenged/db.h"
 #include "challenged/obs.h"
 
@@ -108,6 +109,9 @@ int main(int argc, char **argv)
 			fatal("cannot load AUTH_JWKS_FILE", why ? why : st.jwks_file);
 	}
 
+	if (api_apidocs_init(st.base_path) < 0)
+		fatal("out of memory", "API documentation");
+
 	char hostaddr[64], conninfo[2048];
 	db_conninfo(conninfo, sizeof(conninfo), st.db_host,
 		    resolve_db_host(st.db_host, hostaddr, sizeof(hostaddr)), st.db_port, st.db_name,
@@ -166,6 +170,7 @@ int main(int argc, char **argv)
 	free(g.metrics);
 	auth_keyset_free(keys);
 	dom_config_free(config);
+	api_apidocs_fini();
 	obs_info("stopped", NULL);
 	return 0;
 }

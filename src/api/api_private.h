@@ -19,6 +19,7 @@ struct api_shard {
 	struct db_pool tx_pool;                   /* claim transactions */
 	struct client_reward_config reward;
 	struct auth_cache *auth_cache;
+	uint64_t token_verifications;             /* token cache misses */
 	struct user_cache *user_cache;            /* NULL unless enabled */
 	const struct dom_row **rows_by_goal;      /* scratch, one per configured goal */
 	struct rt_deadline_list query_deadlines;  /* API_QUERY_TIMEOUT_MS */
@@ -41,7 +42,7 @@ struct api_req {
 	struct api_shard *origin;
 	struct h1_conn *conn;
 	enum api_route route;
-	uint64_t start_ms;
+	uint64_t start_us;
 	char method[8];
 	char path[128];
 

@@ -3,10 +3,12 @@
  * its token cache, and the dispatch of a parsed request to its handler.
  * Shard threads only; main builds the shared api_global before they start.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_private.h"
+#include "challenged/apidocs.h"
 #include "rows.h"
 #include "challenged/obs.h"
 
@@ -77,6 +79,31 @@ static bool query_flag_true(const struct h1_request *r, const char *name)
 {
 	struct str v;
 	return h1_query_get(r->query, name, &v) && v.len == 4 && !memcmp(v.ptr, "true", 4);
+}
+
+/* {BASE_PATH}/apidocs/...: the Swagger document and its page, no auth. */
+static void serve_apidocs(struct api_shard *as, struct api_req *req, const struct h1_request *r)
+{
+	const struct settings *st = as->g->settings;
+	const char *ctype, *doc;
+	size_t len;
+	int status = api_apidocs_get(r->path.ptr + st->base_path_len,
+				     r->path.len - st->base_path_len, &ctype, &doc, &len);
+	req->status = status;
+	req->content_type = ctype;
+	buf_append(&req->body, doc, len);
+	if (status == 301) {
+		/* The header lines live in the arena until the answer is sent. */
+		const char *loc = api_apidocs_location();
+		size_t n = strlen(loc) + r->query.len + 16;
+		char *extra = arena_alloc(h1_conn_arena(req->conn), n);
+		if (extra) {
+			snprintf(extra, n, "Location: %s%s%.*s\r\n", loc, r->query.len ? "?" : "",
+				 (int)r->query.len, r->query.ptr);
+			req->extra_headers = extra;
+		}
+	}
+	api_req_reply(as, req);
 }
 
 static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_request *r,
@@ -157,6 +184,9 @@ static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_req
 			return;
 		api_random_select_start(as, req, &m, body, body_len);
 		return;
+	case API_ROUTE_APIDOCS:
+		serve_apidocs(as, req, r);
+		return;
 	default:
 		api_req_grpc_error(as, req, 404, 5, "Not Found");
 		return;
@@ -211,6 +241,7 @@ static void publish_metrics(struct api_shard *as)
 	obs_set(&m->db_pipeline_depth, depth);
 	obs_set(&m->db_up, db_conn_ready(&as->db));
 	obs_set(&m->token_cache_hits, auth_cache_hits(as->auth_cache));
+	obs_set(&m->token_cache_misses, as->token_verifications);
 	obs_set(&m->http_connections, as->http.n_conns);
 	obs_set(&m->http_accepted, as->http.n_accepted);
 	obs_set(&m->http_refused, as->http.n_refused);

@@ -40,6 +40,7 @@ static enum auth_result verify(struct api_shard *as, struct str token, struct au
 	if (auth_cache_lookup(as->auth_cache, token.ptr, token.len, now, id))
 		return AUTH_OK;
 	*why = "public key not found";
+	as->token_verifications++;
 	if (!as->g->keys)
 		return AUTH_INVALID;
 	enum auth_result r = auth_verify(as->g->keys, token.ptr, token.len,

@@ -35,7 +35,7 @@ struct api_req *api_req_new(struct api_shard *as, struct h1_conn *c, const struc
 	req->origin = as;
 	req->conn = c;
 	req->route = route;
-	req->start_ms = monotonic_us();
+	req->start_us = monotonic_us();
 	copy_str(req->method, sizeof(req->method), r->method);
 	copy_str(req->path, sizeof(req->path), r->path);
 	buf_init(&req->body);
@@ -79,7 +79,7 @@ static void finish(struct api_req *req)
 	}
 	h1_respond(req->conn, req->status, req->content_type, req->body.data, req->body.len,
 		   req->extra_headers);
-	uint64_t took_us = monotonic_us() - req->start_ms;
+	uint64_t took_us = monotonic_us() - req->start_us;
 	obs_http_observe(&req->origin->metrics, metrics_route(req->route), req->status, took_us);
 	if (st->access_log) {
 		char path[256];

@@ -16,6 +16,7 @@
 	X(200, "OK")                                                           \
 	X(201, "Created")                                                      \
 	X(204, "No Content")                                                   \
+	X(301, "Moved Permanently")                                            \
 	X(400, "Bad Request")                                                  \
 	X(401, "Unauthorized")                                                 \
 	X(403, "Forbidden")                                                    \
