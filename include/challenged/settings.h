@@ -46,6 +46,8 @@ struct settings {
 	unsigned max_conns;            /* CHALLENGED_MAX_CONNS per shard */
 	unsigned tx_conns;             /* CHALLENGED_DB_TX_CONNS per shard (claims) */
 	const char *mock_reward_latency; /* MOCK_REWARD_LATENCY_MS: "N" or "MIN-MAX" */
+	bool ack_durable;              /* CHALLENGED_ACK / --ack: durable (default) | buffered */
+	unsigned event_buffer_max;     /* CHALLENGED_EVENT_BUFFER_MAX per shard */
 	unsigned user_cache_entries;   /* CHALLENGED_USER_CACHE_ENTRIES per shard, 0 = off */
 };
 

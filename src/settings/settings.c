@@ -76,6 +76,7 @@ static const char usage[] =
 	"  --shards N         shard threads (CHALLENGED_SHARDS, default online CPUs)\n"
 	"  --config PATH      challenges.json (CHALLENGE_CONFIG_PATH)\n"
 	"  --role R           all | api | events (CHALLENGED_ROLE, default all)\n"
+	"  --ack MODE         durable | buffered event acks (CHALLENGED_ACK, default durable)\n"
 	"  --help             this text\n";
 
 const char *settings_usage(void)
@@ -102,6 +103,17 @@ static int parse_role(const char *v, enum settings_role *role)
 		*role = SETTINGS_ROLE_API;
 	else if (!strcmp(v, "events"))
 		*role = SETTINGS_ROLE_EVENTS;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_ack(const char *v, bool *durable)
+{
+	if (!strcmp(v, "durable"))
+		*durable = true;
+	else if (!strcmp(v, "buffered"))
+		*durable = false;
 	else
 		return -1;
 	return 0;
@@ -175,13 +187,20 @@ static int load_env(struct settings *s, char *err, size_t err_len)
 	s->max_conns = (unsigned)env_int("CHALLENGED_MAX_CONNS", 16384, 16, 1 << 20);
 	s->tx_conns = (unsigned)env_int("CHALLENGED_DB_TX_CONNS", 2, 1, 16);
 	s->mock_reward_latency = getenv("MOCK_REWARD_LATENCY_MS");
+	s->event_buffer_max = (unsigned)env_int("CHALLENGED_EVENT_BUFFER_MAX", 200000, 16, 1 << 24);
+	const char *ack = env_or("CHALLENGED_ACK", "durable");
+	if (parse_ack(ack, &s->ack_durable) < 0) {
+		snprintf(err, err_len, "invalid CHALLENGED_ACK '%s' (must be durable or buffered)", ack);
+		return -1;
+	}
 	s->user_cache_entries = (unsigned)env_int("CHALLENGED_USER_CACHE_ENTRIES", 0, 0, 1 << 24);
 	return 0;
 }
 
 int settings_load(struct settings *s, int argc, char **argv, char *err, size_t err_len)
 {
-	enum { OPT_HTTP = 256, OPT_GRPC, OPT_METRICS, OPT_SHARDS, OPT_CONFIG, OPT_ROLE, OPT_HELP };
+	enum { OPT_HTTP = 256, OPT_GRPC, OPT_METRICS, OPT_SHARDS, OPT_CONFIG, OPT_ROLE, OPT_ACK,
+	       OPT_HELP };
 	static const struct option opts[] = {
 		{ "http-port", required_argument, NULL, OPT_HTTP },
 		{ "grpc-port", required_argument, NULL, OPT_GRPC },
@@ -189,6 +208,7 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
 		{ "shards", required_argument, NULL, OPT_SHARDS },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "role", required_argument, NULL, OPT_ROLE },
+		{ "ack", required_argument, NULL, OPT_ACK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -234,6 +254,12 @@ int settings_load(struct settings *s, int argc, char **argv, char *err, size_t e
 		case OPT_ROLE:
 			if (parse_role(optarg, &s->role) < 0) {
 				snprintf(err, err_len, "invalid --role '%s' (must be all, api or events)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_ACK:
+			if (parse_ack(optarg, &s->ack_durable) < 0) {
+				snprintf(err, err_len, "invalid --ack '%s' (must be durable or buffered)", optarg);
 				return -1;
 			}
 			break;
