@@ -9,7 +9,7 @@ import json
 import time
 
 import harness
-from harness import fetch_rows, load_config
+from harness import load_config
 from listing import UTC, Obj, parse_db_time, parse_pairs
 
 ACTIVE = "/v1/challenges/{c}/goals/{g}/active"
@@ -167,12 +167,6 @@ class Window:
         self.t1 = time.time()
         return self
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def now0(self):
         return dt.datetime.fromtimestamp(self.t0, UTC)
 
@@ -200,23 +194,6 @@ def rfc3339_of_db(text):
     """A stored TIMESTAMP as the API prints it (truncated to seconds)."""
     t = parse_db_time(text)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else ""
-
-
-# --- rows ----------------------------------------------------------------------
-
-def all_rows(user_prefix):
-    """Every row whose user id starts with user_prefix, as a sorted list of
-    tuples (for "nothing changed" checks)."""
-    rows = harness.psql("SELECT user_id, goal_id, challenge_id, namespace, progress, status, "
-                        "completed_at, claimed_at, created_at, updated_at, is_active, assigned_at, "
-                        "expires_at, baseline_value FROM user_goal_progress WHERE user_id LIKE "
-                        + harness.sql_literal(user_prefix.replace("_", "\\_") + "%")
-                        + " ORDER BY user_id, goal_id")
-    return [tuple(r) for r in rows]
-
-
-def rows_of(user):
-    return fetch_rows(user)
 
 
 # --- the mock reward client's log ------------------------------------------------

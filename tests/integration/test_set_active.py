@@ -4,7 +4,6 @@ assigned_at, deactivation keeps it, a missing row is created in either
 direction, the body's field names and types, the error messages, and a
 request whose body arrives after its head."""
 
-import socket
 import time
 import unittest
 
