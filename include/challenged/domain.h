@@ -157,5 +157,12 @@ void dom_time_format(int64_t seconds, char out[21]);
  */
 void dom_render_list(struct buf *out, const struct dom_config *cfg,
 		     const struct dom_row *const *rows_by_goal, int64_t now);
+/* The same with the clock in microseconds: expiresInSeconds is then the
+ * truncated whole seconds left, as the reference computes it. */
+void dom_render_list_us(struct buf *out, const struct dom_config *cfg,
+			const struct dom_row *const *rows_by_goal, int64_t now_us);
+
+/* Wall clock in microseconds since the epoch. */
+int64_t dom_now_us(void);
 
 #endif

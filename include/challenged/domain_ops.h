@@ -120,5 +120,7 @@ void dom_render_selection(struct buf *out, const struct dom_challenge *ch,
 /* {"challengeId":..,"rotation":{...}} from the challenge's first rotating
  * goal (dom_challenge_rotation); the disabled block when there is none. */
 void dom_render_rotation(struct buf *out, const struct dom_challenge *ch, int64_t now);
+/* The same with the clock in microseconds (expiresInSeconds truncated). */
+void dom_render_rotation_us(struct buf *out, const struct dom_challenge *ch, int64_t now_us);
 
 #endif

@@ -124,13 +124,17 @@ void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
 
 void api_list_start(struct api_shard *as, struct api_req *req);
 void api_initialize_start(struct api_shard *as, struct api_req *req);
+/* The gateway write routes: decode the body, then identify the caller
+ * (the reference's order), then check and run. */
 void api_set_active_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
-			  const char *body, size_t len);
-void api_claim_start(struct api_shard *as, struct api_req *req, const struct api_match *m);
+			  const struct h1_request *r, const char *body, size_t len);
+void api_claim_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
+		     const struct h1_request *r, const char *body, size_t len);
 void api_batch_select_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
-			    const char *body, size_t len);
+			    const struct h1_request *r, const char *body, size_t len);
 void api_random_select_start(struct api_shard *as, struct api_req *req,
-			     const struct api_match *m, const char *body, size_t len);
+			     const struct api_match *m, const struct h1_request *r,
+			     const char *body, size_t len);
 void api_rotation_start(struct api_shard *as, struct api_req *req, const struct api_match *m);
 void api_health_start(struct api_shard *as, struct api_req *req);
 

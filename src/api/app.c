@@ -165,24 +165,20 @@ static void handle(struct h1_server *srv, struct h1_conn *c, const struct h1_req
 		api_rotation_start(as, req, &m);
 		return;
 	case API_ROUTE_CLAIM:
-		if (!api_identify_gateway(as, req, r))
-			return;
-		api_claim_start(as, req, &m);
+		/* the gateway decodes the body before the call is authorized */
+		api_claim_start(as, req, &m, r, body, body_len);
 		return;
 	case API_ROUTE_SET_ACTIVE:
-		if (!api_identify_gateway(as, req, r))
-			return;
-		api_set_active_start(as, req, &m, body, body_len);
+		/* the gateway decodes the body before the call is authorized */
+		api_set_active_start(as, req, &m, r, body, body_len);
 		return;
 	case API_ROUTE_BATCH_SELECT:
-		if (!api_identify_gateway(as, req, r))
-			return;
-		api_batch_select_start(as, req, &m, body, body_len);
+		/* the gateway decodes the body before the call is authorized */
+		api_batch_select_start(as, req, &m, r, body, body_len);
 		return;
 	case API_ROUTE_RANDOM_SELECT:
-		if (!api_identify_gateway(as, req, r))
-			return;
-		api_random_select_start(as, req, &m, body, body_len);
+		/* the gateway decodes the body before the call is authorized */
+		api_random_select_start(as, req, &m, r, body, body_len);
 		return;
 	case API_ROUTE_APIDOCS:
 		serve_apidocs(as, req, r);

@@ -210,8 +210,24 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 		finish_error(req, 503, 14, NULL);
 }
 
-void api_claim_start(struct api_shard *as, struct api_req *req, const struct api_match *m)
+void api_claim_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
+		     const struct h1_request *r, const char *body, size_t len)
 {
+	/* The gateway decodes the body as a ClaimRewardRequest (its ids are
+	 * then overridden by the path): content ignored, malformed JSON not. */
+	struct str ignored_c, ignored_g;
+	char err[256];
+	struct body_field fields[] = {
+		{ "challenge_id", "challengeId", BODY_STRING, &ignored_c, false },
+		{ "goal_id", "goalId", BODY_STRING, &ignored_g, false },
+	};
+	if (body_decode(body, len, fields, ARRAY_SIZE(fields), h1_conn_arena(req->conn), err,
+			sizeof(err)) < 0) {
+		api_req_grpc_error(as, req, 400, 3, err);
+		return;
+	}
+	if (!api_identify_gateway(as, req, r))
+		return;
 	if (!api_req_path_ids(as, req, m, true))
 		return;
 	req->goal = dom_config_goal(as->g->config, req->goal_id.ptr, req->goal_id.len);

@@ -22,6 +22,6 @@ void api_rotation_start(struct api_shard *as, struct api_req *req, const struct 
 	}
 	req->status = 200;
 	req->content_type = CT_JSON;
-	dom_render_rotation(&req->body, ch, (int64_t)time(NULL));
+	dom_render_rotation_us(&req->body, ch, dom_now_us());
 	api_req_reply(as, req);
 }

@@ -196,7 +196,7 @@ static bool find_challenge(struct api_shard *as, struct api_req *req)
 }
 
 void api_batch_select_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
-			    const char *body, size_t len)
+			    const struct h1_request *r, const char *body, size_t len)
 {
 	char err[300];
 	struct body_field fields[] = {
@@ -208,6 +208,8 @@ void api_batch_select_start(struct api_shard *as, struct api_req *req, const str
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
+	if (!api_identify_gateway(as, req, r))
+		return;
 	if (!api_req_path_ids(as, req, m, false))
 		return;
 	if (req->goal_ids.n == 0) {
@@ -254,7 +256,8 @@ void api_batch_select_start(struct api_shard *as, struct api_req *req, const str
 }
 
 void api_random_select_start(struct api_shard *as, struct api_req *req,
-			     const struct api_match *m, const char *body, size_t len)
+			     const struct api_match *m, const struct h1_request *r,
+			     const char *body, size_t len)
 {
 	char err[300];
 	struct body_field fields[] = {
@@ -267,6 +270,8 @@ void api_random_select_start(struct api_shard *as, struct api_req *req,
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
+	if (!api_identify_gateway(as, req, r))
+		return;
 	if (!api_req_path_ids(as, req, m, false))
 		return;
 	if (req->count <= 0) {

@@ -64,7 +64,7 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 }
 
 void api_set_active_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
-			  const char *body, size_t len)
+			  const struct h1_request *r, const char *body, size_t len)
 {
 	char err[256];
 	struct body_field fields[] = {
@@ -75,6 +75,8 @@ void api_set_active_start(struct api_shard *as, struct api_req *req, const struc
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
+	if (!api_identify_gateway(as, req, r))
+		return;
 	if (!api_req_path_ids(as, req, m, true))
 		return;
 	req->goal = dom_config_goal(as->g->config, req->goal_id.ptr, req->goal_id.len);

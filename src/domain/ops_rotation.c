@@ -24,6 +24,12 @@ static void render_period(struct buf *b, int64_t start, int64_t end, int64_t exp
 
 void dom_render_rotation(struct buf *out, const struct dom_challenge *ch, int64_t now)
 {
+	dom_render_rotation_us(out, ch, now * 1000000);
+}
+
+void dom_render_rotation_us(struct buf *out, const struct dom_challenge *ch, int64_t now_us)
+{
+	int64_t now = now_us / 1000000 - (now_us % 1000000 < 0);
 	const struct dom_goal *g = dom_challenge_rotation(ch);
 	buf_append_str(out, "{\"challengeId\":");
 	dom_json_str(out, ch->id, true);
@@ -40,7 +46,7 @@ void dom_render_rotation(struct buf *out, const struct dom_challenge *ch, int64_
 	/* end is always after now, so the seconds left are positive; a month
 	 * fits int32. The next period's countdown is always 0. */
 	buf_append_str(out, "\",\"currentPeriod\":");
-	render_period(out, start, end, end - now);
+	render_period(out, start, end, (end * 1000000 - now_us) / 1000000);
 	buf_append_str(out, ",\"nextPeriod\":");
 	render_period(out, end, dom_period_end(s, end), 0);
 	buf_append_str(out, "}}");

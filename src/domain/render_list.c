@@ -236,7 +236,7 @@ static char *put_time_us(char *o, int64_t us)
 }
 
 static char *put_dynamic(char *o, const struct dom_goal *g, const struct dom_row *row,
-			 const struct period *per, int64_t now)
+			 const struct period *per, int64_t now_us)
 {
 	bool rot = g->rotation.enabled && g->rotation.schedule != DOM_SCHEDULE_NONE;
 	const struct period *p = rot ? &per[g->rotation.schedule] : NULL;
@@ -263,13 +263,22 @@ static char *put_dynamic(char *o, const struct dom_goal *g, const struct dom_row
 		o += 20;
 	}
 	o = PUT_LIT(o, "\",\"expiresInSeconds\":");
-	int64_t left = p ? p->end - now : 0;
+	/* Whole seconds left, truncated from the precise clock as Go's
+	 * time.Until(...).Seconds() conversion does. */
+	int64_t left = p ? (p->end * 1000000 - now_us) / 1000000 : 0;
 	return put_i64(o, left < 0 ? 0 : left);
 }
 
 void dom_render_list(struct buf *out, const struct dom_config *cfg,
 		     const struct dom_row *const *rows_by_goal, int64_t now)
 {
+	dom_render_list_us(out, cfg, rows_by_goal, now * 1000000);
+}
+
+void dom_render_list_us(struct buf *out, const struct dom_config *cfg,
+			const struct dom_row *const *rows_by_goal, int64_t now_us)
+{
+	int64_t now = now_us / 1000000 - (now_us % 1000000 < 0);
 	const struct dom_store *st = cfg->index;
 	char *o = buf_reserve(out, st->render_reserve);
 	if (!o)
@@ -294,7 +303,7 @@ void dom_render_list(struct buf *out, const struct dom_config *cfg,
 			memcpy(o, g->list_json, g->list_json_len);
 			o += g->list_json_len;
 			if (row)
-				o = put_dynamic(o, g, row, per, now);
+				o = put_dynamic(o, g, row, per, now_us);
 			else
 				o = PUT_LIT(o, default_dynamic);
 			*o++ = '}';

@@ -3,6 +3,7 @@
  * Postgres TIMESTAMP output (parsed to µs) and RFC3339 UTC with second
  * precision (formatted without strftime). Pure functions, any thread.
  */
+#include <time.h>
 #include <errno.h>
 #include <string.h>
 
@@ -180,4 +181,11 @@ int dom_time_parse_pg(const char *text, size_t len, int64_t *us)
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
 	*us = secs * 1000000 + frac;
 	return 0;
+}
+
+int64_t dom_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

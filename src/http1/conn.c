@@ -45,6 +45,7 @@ struct h1_conn {
 	struct buf in;
 	struct h1_request req;
 	size_t head_len;
+	const char *parsed_base;  /* in.data when the head was parsed */
 	size_t decoded;           /* chunked: payload bytes at in.data + head_len */
 	size_t consumed;          /* bytes of `in` the current request occupies */
 	struct h1_chunked chunked;
@@ -228,6 +229,15 @@ void h1_respond(struct h1_conn *c, int status, const char *content_type,
 
 static void dispatch(struct h1_conn *c, const char *body, size_t body_len)
 {
+	/* The head was parsed when it arrived; if the buffer has moved since
+	 * (more body bytes made it grow), parse it again so the request's
+	 * pointers are current. Same bytes, same result. */
+	if (c->parsed_base != c->in.data) {
+		int status;
+		const char *why;
+		h1_parse_head(c->in.data, c->head_len, &c->srv->limits, &c->req, &status, &why);
+		body = c->in.data + c->head_len;
+	}
 	c->state = CONN_HANDLING;
 	rt_deadline_remove(&c->rd_deadline);
 	c->timing_request = false;
@@ -294,6 +304,7 @@ static void conn_parse(struct h1_conn *c)
 				return;
 			}
 			c->head_len = (size_t)n;
+			c->parsed_base = c->in.data;
 			if (c->req.chunked) {
 				h1_chunked_init(&c->chunked);
 				c->decoded = 0;
