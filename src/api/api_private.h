@@ -6,6 +6,7 @@
 #include "challenged/buf.h"
 #include "body.h"
 #include "challenged/client.h"
+#include "challenged/h2.h"
 #include "user_cache.h"
 
 struct api_shard {
@@ -40,7 +41,10 @@ struct api_shard {
 struct api_req {
 	struct rt_msg msg;
 	struct api_shard *origin;
-	struct h1_conn *conn;
+	struct h1_conn *conn;           /* HTTP requests; NULL for gRPC calls */
+	struct h2_call *call;           /* gRPC calls */
+	struct arena *arena;            /* the connection's, or own_arena for gRPC */
+	struct arena own_arena;
 	enum api_route route;
 	uint64_t start_us;
 	char method[8];
@@ -116,6 +120,8 @@ bool api_identify_gateway(struct api_shard *as, struct api_req *req, const struc
  * Answers the 400 itself and returns false on failure. */
 bool api_req_path_ids(struct api_shard *as, struct api_req *req, const struct api_match *m,
 		      bool need_goal);
+/* The same checks for ids already in req (gRPC messages carry them). */
+bool api_req_check_ids(struct api_shard *as, struct api_req *req, bool need_goal);
 /* The database is unreachable or saturated: a fast 503 in the route's style. */
 void api_req_unavailable(struct api_shard *as, struct api_req *req);
 /* Starts req's owner-side work with the shard's standard request deadline. */
@@ -136,6 +142,14 @@ void api_random_select_start(struct api_shard *as, struct api_req *req,
 			     const struct api_match *m, const struct h1_request *r,
 			     const char *body, size_t len);
 void api_rotation_start(struct api_shard *as, struct api_req *req, const struct api_match *m);
+
+/* What follows the protocol-specific decoding and identification: checks
+ * and work on decoded fields of req (shared by REST and gRPC). */
+void api_set_active_run(struct api_shard *as, struct api_req *req);
+void api_claim_run(struct api_shard *as, struct api_req *req);
+void api_batch_select_run(struct api_shard *as, struct api_req *req);
+void api_random_select_run(struct api_shard *as, struct api_req *req);
+void api_rotation_run(struct api_shard *as, struct api_req *req);
 void api_health_start(struct api_shard *as, struct api_req *req);
 
 #endif

@@ -96,7 +96,7 @@ static void serve_apidocs(struct api_shard *as, struct api_req *req, const struc
 		/* The header lines live in the arena until the answer is sent. */
 		const char *loc = api_apidocs_location();
 		size_t n = strlen(loc) + r->query.len + 16;
-		char *extra = arena_alloc(h1_conn_arena(req->conn), n);
+		char *extra = arena_alloc(req->arena, n);
 		if (extra) {
 			snprintf(extra, n, "Location: %s%s%.*s\r\n", loc, r->query.len ? "?" : "",
 				 (int)r->query.len, r->query.ptr);

@@ -221,15 +221,19 @@ void api_claim_start(struct api_shard *as, struct api_req *req, const struct api
 		{ "challenge_id", "challengeId", BODY_STRING, &ignored_c, false },
 		{ "goal_id", "goalId", BODY_STRING, &ignored_g, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), h1_conn_arena(req->conn), err,
+	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
 			sizeof(err)) < 0) {
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
 	if (!api_identify_gateway(as, req, r))
 		return;
-	if (!api_req_path_ids(as, req, m, true))
-		return;
+	if (api_req_path_ids(as, req, m, true))
+		api_claim_run(as, req);
+}
+
+void api_claim_run(struct api_shard *as, struct api_req *req)
+{
 	req->goal = dom_config_goal(as->g->config, req->goal_id.ptr, req->goal_id.len);
 	if (!req->goal || strcmp(req->goal->challenge->id, req->challenge_id.ptr) != 0) {
 		char text[700];

@@ -34,6 +34,7 @@ struct api_req *api_req_new(struct api_shard *as, struct h1_conn *c, const struc
 		return NULL;
 	req->origin = as;
 	req->conn = c;
+	req->arena = h1_conn_arena(c);
 	req->route = route;
 	req->start_us = monotonic_us();
 	copy_str(req->method, sizeof(req->method), r->method);
@@ -196,15 +197,20 @@ static bool id_ok(struct str s)
 	return true;
 }
 
-static bool check_id(struct api_shard *as, struct api_req *req, struct arena *a, struct str raw,
-		     struct str *out, const char *name)
+static bool decode_id(struct api_shard *as, struct api_req *req, struct str raw, struct str *out,
+		      const char *name)
+{
+	if (decode_param(req->arena, raw, out) == 0)
+		return true;
+	char msg[128];
+	snprintf(msg, sizeof(msg), "invalid %s: malformed percent-encoding", name);
+	api_req_grpc_error(as, req, 400, 3, msg);
+	return false;
+}
+
+static bool check_id(struct api_shard *as, struct api_req *req, struct str *out, const char *name)
 {
 	char msg[128];
-	if (decode_param(a, raw, out) < 0) {
-		snprintf(msg, sizeof(msg), "invalid %s: malformed percent-encoding", name);
-		api_req_grpc_error(as, req, 400, 3, msg);
-		return false;
-	}
 	if (out->len == 0) {
 		snprintf(msg, sizeof(msg), "%s is required", name);
 		api_req_grpc_error(as, req, 400, 3, msg);
@@ -219,15 +225,21 @@ static bool check_id(struct api_shard *as, struct api_req *req, struct arena *a,
 	return true;
 }
 
+bool api_req_check_ids(struct api_shard *as, struct api_req *req, bool need_goal)
+{
+	if (!check_id(as, req, &req->challenge_id, "challenge_id"))
+		return false;
+	return !need_goal || check_id(as, req, &req->goal_id, "goal_id");
+}
+
 bool api_req_path_ids(struct api_shard *as, struct api_req *req, const struct api_match *m,
 		      bool need_goal)
 {
-	struct arena *a = h1_conn_arena(req->conn);
-	if (!check_id(as, req, a, m->challenge_id, &req->challenge_id, "challenge_id"))
+	if (!decode_id(as, req, m->challenge_id, &req->challenge_id, "challenge_id"))
 		return false;
-	if (need_goal && !check_id(as, req, a, m->goal_id, &req->goal_id, "goal_id"))
+	if (need_goal && !decode_id(as, req, m->goal_id, &req->goal_id, "goal_id"))
 		return false;
-	return true;
+	return api_req_check_ids(as, req, need_goal);
 }
 
 void api_req_unavailable(struct api_shard *as, struct api_req *req)

@@ -10,8 +10,12 @@
 
 void api_rotation_start(struct api_shard *as, struct api_req *req, const struct api_match *m)
 {
-	if (!api_req_path_ids(as, req, m, false))
-		return;
+	if (api_req_path_ids(as, req, m, false))
+		api_rotation_run(as, req);
+}
+
+void api_rotation_run(struct api_shard *as, struct api_req *req)
+{
 	const struct dom_challenge *ch =
 		dom_config_challenge(as->g->config, req->challenge_id.ptr, req->challenge_id.len);
 	if (!ch) {

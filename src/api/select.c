@@ -203,15 +203,19 @@ void api_batch_select_start(struct api_shard *as, struct api_req *req, const str
 		{ "goal_ids", "goalIds", BODY_STRING_LIST, &req->goal_ids, false },
 		{ "replace_existing", "replaceExisting", BODY_BOOL, &req->replace_existing, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), h1_conn_arena(req->conn), err,
+	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
 			sizeof(err)) < 0) {
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
 	if (!api_identify_gateway(as, req, r))
 		return;
-	if (!api_req_path_ids(as, req, m, false))
-		return;
+	if (api_req_path_ids(as, req, m, false))
+		api_batch_select_run(as, req);
+}
+
+void api_batch_select_run(struct api_shard *as, struct api_req *req)
+{
 	if (req->goal_ids.n == 0) {
 		api_req_grpc_error(as, req, 400, 3, "goal_ids cannot be empty");
 		return;
@@ -265,15 +269,19 @@ void api_random_select_start(struct api_shard *as, struct api_req *req,
 		{ "replace_existing", "replaceExisting", BODY_BOOL, &req->replace_existing, false },
 		{ "exclude_active", "excludeActive", BODY_BOOL, &req->exclude_active, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), h1_conn_arena(req->conn), err,
+	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
 			sizeof(err)) < 0) {
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
 	if (!api_identify_gateway(as, req, r))
 		return;
-	if (!api_req_path_ids(as, req, m, false))
-		return;
+	if (api_req_path_ids(as, req, m, false))
+		api_random_select_run(as, req);
+}
+
+void api_random_select_run(struct api_shard *as, struct api_req *req)
+{
 	if (req->count <= 0) {
 		api_req_grpc_error(as, req, 400, 3, "count must be greater than 0");
 		return;

@@ -70,15 +70,19 @@ void api_set_active_start(struct api_shard *as, struct api_req *req, const struc
 	struct body_field fields[] = {
 		{ "is_active", "isActive", BODY_BOOL, &req->is_active, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), h1_conn_arena(req->conn), err,
+	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
 			sizeof(err)) < 0) {
 		api_req_grpc_error(as, req, 400, 3, err);
 		return;
 	}
 	if (!api_identify_gateway(as, req, r))
 		return;
-	if (!api_req_path_ids(as, req, m, true))
-		return;
+	if (api_req_path_ids(as, req, m, true))
+		api_set_active_run(as, req);
+}
+
+void api_set_active_run(struct api_shard *as, struct api_req *req)
+{
 	req->goal = dom_config_goal(as->g->config, req->goal_id.ptr, req->goal_id.len);
 	char text[700];
 	if (!req->goal) {
