@@ -14,6 +14,7 @@
 #include "challenged/common.h"
 #include "challenged/db.h"
 #include "challenged/domain.h"
+#include "challenged/h2.h"
 #include "challenged/http1_server.h"
 #include "challenged/metrics.h"
 #include "challenged/rt.h"
@@ -55,6 +56,9 @@ struct api_global {
 	 * them all (their fields are atomics, see metrics.h) */
 	struct obs_metrics **metrics;
 };
+
+/* The service.Service RPCs (api.md §4.1) on the gRPC listener. */
+void api_grpc_methods(const struct h2_method **methods, size_t *n);
 
 /* Hooks that run the application on the runtime's shards. */
 extern const struct rt_hooks api_hooks;

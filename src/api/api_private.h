@@ -6,6 +6,8 @@
 #include "challenged/buf.h"
 #include "body.h"
 #include "challenged/client.h"
+#include <protobuf-c/protobuf-c.h>
+
 #include "challenged/h2.h"
 #include "user_cache.h"
 
@@ -56,6 +58,8 @@ struct api_req {
 
 	/* the answer */
 	int status;
+	int grpc_code;                  /* with a gRPC-status JSON error body */
+	const ProtobufCMessageDescriptor *grpc_response; /* gRPC: the answer's type */
 	const char *content_type;
 	const char *extra_headers;
 	struct buf body;
@@ -109,6 +113,17 @@ void api_req_text(struct api_shard *current, struct api_req *req, int status, co
 /* Runs fn for req on the owner shard of req->user_id. */
 void api_req_to_owner(struct api_shard *as, struct api_req *req, rt_msg_fn *fn);
 struct api_shard *api_shard_of(struct rt_shard *sh);
+
+/* Answers a gRPC call from req's HTTP-shaped answer (grpc.c). */
+void api_grpc_reply(struct api_req *req);
+/* A request for a gRPC call (its own arena; answered with h2_call_finish). */
+struct api_req *api_req_new_grpc(struct api_shard *as, struct h2_call *call, enum api_route route);
+/* GetUserChallenges' body, by the gRPC display rules (api.md §5.1). */
+void api_render_list_grpc(struct buf *b, const struct dom_config *cfg,
+			  const struct dom_row *const *rows_by_goal, int64_t now_us);
+/* Verifies a bearer token (the "Bearer " prefix optional) for gateway-style
+ * callers; answers 403/500 itself and returns false on failure. */
+bool api_identify_token(struct api_shard *as, struct api_req *req, struct str token);
 
 /* Identity (auth.md): fills req->user_id or answers the error itself and
  * returns false. */

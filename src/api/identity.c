@@ -103,7 +103,11 @@ bool api_identify_gateway(struct api_shard *as, struct api_req *req, const struc
 		api_req_grpc_error(as, req, 401, 16, "authorization metadata length is 0");
 		return false;
 	}
-	struct str token = *h;
+	return api_identify_token(as, req, *h);
+}
+
+bool api_identify_token(struct api_shard *as, struct api_req *req, struct str token)
+{
 	if (starts_with(token, "Bearer ")) {
 		token.ptr += 7;
 		token.len -= 7;

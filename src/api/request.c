@@ -69,6 +69,23 @@ static enum obs_route metrics_route(enum api_route r)
 	}
 }
 
+struct api_req *api_req_new_grpc(struct api_shard *as, struct h2_call *call, enum api_route route)
+{
+	struct api_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->origin = as;
+	req->call = call;
+	arena_init(&req->own_arena, 1024);
+	req->arena = &req->own_arena;
+	req->route = route;
+	req->start_us = monotonic_us();
+	snprintf(req->method, sizeof(req->method), "GRPC");
+	snprintf(req->path, sizeof(req->path), "%s", h2_call_path(call));
+	buf_init(&req->body);
+	return req;
+}
+
 static void finish(struct api_req *req)
 {
 	const struct settings *st = req->origin->g->settings;
@@ -78,8 +95,11 @@ static void finish(struct api_req *req)
 		buf_reset(&req->body);
 		buf_append_str(&req->body, "Internal server error\n");
 	}
-	h1_respond(req->conn, req->status, req->content_type, req->body.data, req->body.len,
-		   req->extra_headers);
+	if (req->call)
+		api_grpc_reply(req);
+	else
+		h1_respond(req->conn, req->status, req->content_type, req->body.data,
+			   req->body.len, req->extra_headers);
 	uint64_t took_us = monotonic_us() - req->start_us;
 	obs_http_observe(&req->origin->metrics, metrics_route(req->route), req->status, took_us);
 	if (st->access_log) {
@@ -92,6 +112,8 @@ static void finish(struct api_req *req)
 	free(req->rows);
 	free(req->picked);
 	free(req->replaced);
+	if (req->call)
+		arena_fini(&req->own_arena);
 	free(req);
 }
 
@@ -115,6 +137,7 @@ void api_req_reply(struct api_shard *current, struct api_req *req)
 void api_req_grpc_error(struct api_shard *current, struct api_req *req, int http_status,
 			int code, const char *message)
 {
+	req->grpc_code = code;
 	req->status = http_status;
 	req->content_type = CT_JSON;
 	buf_reset(&req->body);
