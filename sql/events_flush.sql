@@ -122,10 +122,12 @@ UPDATE user_goal_progress AS u SET
     updated_at = NOW()
 FROM (
     SELECT t.user_id, t.goal_id,
-           LEAST(GREATEST(t.progress, 0), 2147483647) AS progress,
+           -- (GREATEST and LEAST skip NULLs: clamp only a present value)
+           CASE WHEN t.progress IS NOT NULL
+                THEN LEAST(GREATEST(t.progress, 0), 2147483647) END AS progress,
            t.progress_mode = 'absolute' AS abs,
            t.progress_mode = 'relative' AS rel,
-           LEAST(GREATEST(t.inc_value, -2147483648), 2147483647) AS inc,
+           LEAST(GREATEST(COALESCE(t.inc_value, 0), -2147483648), 2147483647) AS inc,
            t.target_value AS target,
            t.rotation_boundary, t.new_expires_at,
            t.allow_reselection AS resel, t.reset_progress AS do_reset
