@@ -58,9 +58,14 @@ size_t evt_buffer_size(const struct evt_buffer *b);   /* distinct (user, goal) k
 
 /*
  * Merges one update for user (§5.2): a new key is stored; an update without
- * a value adds its inc to the stored entry; an update with a value replaces
- * the entry. Returns 0, or -ENOSPC when a new key would pass max_entries
- * (nothing changed; the caller answers a retryable error).
+ * a value adds its inc to the stored entry (saturating int64; the flush
+ * statement clamps); an update with a value replaces the entry. The key is
+ * (user bytes, goal pointer), so unlike the reference a ':' in a user or
+ * goal id is harmless (deliberate: such goals do progress). Returns 0,
+ * -ENOSPC when a new key would pass max_entries, -ENOMEM, or -EINVAL for a
+ * user id with a NUL byte or invalid UTF-8, which Postgres would refuse and
+ * so fail the whole flush (in every error case nothing changed; the caller
+ * answers an error).
  */
 int evt_buffer_merge(struct evt_buffer *b, const char *user, size_t user_len,
 		     const struct evt_update *u);
@@ -72,23 +77,35 @@ struct evt_batch;
  * then the buffer is unchanged). */
 struct evt_batch *evt_buffer_take(struct evt_buffer *b);
 /* A failed flush: puts the batch's entries back unless the buffer holds a
- * newer entry for the same key (the newer one wins). Frees the batch. */
+ * newer entry for the same key (the newer one wins). Frees the batch.
+ * Restored keys do not count against max_entries (the size may pass it;
+ * merges of new keys are refused until a flush succeeds); entries are
+ * dropped only when memory runs out, with an error logged. */
 void evt_buffer_restore(struct evt_buffer *b, struct evt_batch *batch);
 void evt_batch_free(struct evt_batch *batch);
 size_t evt_batch_size(const struct evt_batch *batch);
-/* The i-th entry's user id (for dropping cached rows after the commit). */
+/* The i-th entry's user id (for dropping cached rows after the commit),
+ * NUL-terminated, valid until the batch is freed. */
 const char *evt_batch_user(const struct evt_batch *batch, size_t i, size_t *len);
 
 /*
  * The parameters of EVT_FLUSH_SQL for this batch at flush time now:
  * EVT_FLUSH_PARAMS Postgres array literals written into params[i] (each
- * NUL-terminated). Rows are the copy rows of §5.5 step 4.
+ * reset first, then NUL-terminated; len excludes the NUL). Rows are the copy
+ * rows of §5.5 step 4, in this order: $1 user ids, $2 goal ids, $3 progress
+ * (NULL for pure increments), $4 progress mode, $5 inc, $6 target,
+ * $7 rotation boundary and $8 new expiry (UTC "YYYY-MM-DD HH:MM:SS" of the
+ * goal's period at now when it rotates, else NULL), $9 allow reselection and
+ * $10 reset progress (the goal's when it rotates, else false), $11 challenge
+ * ids (informational). Returns 0, or -ENOMEM when a buffer failed to grow.
  */
 #define EVT_FLUSH_PARAMS 11
 int evt_batch_params(const struct evt_batch *batch, int64_t now, struct buf params[EVT_FLUSH_PARAMS]);
 
-/* The flush statement: UPDATE user_goal_progress ... FROM unnest($1..$11).
- * Only existing, active rows change; claimed rows only with reselection. */
+/* The flush statement: UPDATE user_goal_progress ... FROM unnest($1..$11),
+ * the text of sql/events_flush.sql (every rule of §6.3, with our clamping
+ * departures documented there). Only existing, active rows change; claimed
+ * rows only with reselection. */
 extern const char EVT_FLUSH_SQL[];
 
 #endif
