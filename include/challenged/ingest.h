@@ -40,6 +40,15 @@ struct ingest_config {
 	void (*on_committed_user)(struct rt_shard *sh, const char *user, size_t len);
 };
 
+/* A read that must see a user's accepted events first (buffered acks). */
+struct ingest_waiter {
+	struct ingest_waiter *next;
+	uint64_t seq;
+	void (*ready)(struct ingest_waiter *w);
+};
+
+struct pending_user;
+
 struct ingest_shard {
 	struct rt_shard *sh;
 	const struct ingest_config *cfg;
@@ -54,6 +63,11 @@ struct ingest_shard {
 	bool retry_wait;
 	struct evt_update *scratch;   /* one event's updates, on the receiving shard */
 	size_t scratch_cap;
+	/* read-your-events in buffered mode */
+	uint64_t live_seq, flight_seq, committed_seq;
+	struct pending_user *pending;
+	size_t pending_cap, pending_count;
+	struct ingest_waiter *waiters;
 	/* figures */
 	uint64_t events, flushes, flush_rows, flush_failures, refused;
 };
@@ -67,6 +81,17 @@ bool ingest_shard_drained(const struct ingest_shard *in);
 void ingest_shard_fini(struct ingest_shard *in);
 /* Which ingest_shard belongs to a shard (set by the application). */
 struct ingest_shard *ingest_shard_of(struct rt_shard *sh);
+
+/*
+ * Read-your-events: true when user has no accepted event that is not yet
+ * committed on this (its owner) shard, so a read may go ahead; otherwise
+ * false, and w->ready runs (later, on this shard) once they are committed.
+ * Always true with durable acks. in may be NULL (no events here).
+ */
+bool ingest_read_barrier(struct ingest_shard *in, const char *user, size_t len,
+			 struct ingest_waiter *w);
+/* Forgets w (its request gave up). */
+void ingest_read_barrier_cancel(struct ingest_shard *in, struct ingest_waiter *w);
 
 /* The two OnMessage methods; method ctx unused, h2_call_server_ctx unused. */
 void ingest_methods(const struct h2_method **methods, size_t *n);

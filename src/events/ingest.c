@@ -43,6 +43,152 @@ struct ingest_shard *ingest_shard_of(struct rt_shard *sh)
 
 static void start_flush(struct ingest_shard *in);
 
+/* ---- read-your-events (buffered acks) -------------------------------------------
+ * Which flush will carry each user's accepted events: a user -> sequence
+ * map. A flush takes the live sequence number; a read of a user whose
+ * number is not yet committed waits for that commit. A failed flush's
+ * entries go back to the live buffer and ride the next flush, whose number
+ * is higher, so comparing numbers stays right. Durable acks need none of
+ * this: a call is answered only after its commit.
+ */
+struct pending_user {
+	char *user;              /* NULL: free slot */
+	size_t len;
+	uint64_t seq;
+};
+
+static uint64_t hash_user(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static struct pending_user *pending_slot(struct ingest_shard *in, const char *user, size_t len)
+{
+	size_t mask = in->pending_cap - 1;
+	for (size_t i = hash_user(user, len) & mask;; i = (i + 1) & mask) {
+		struct pending_user *p = &in->pending[i];
+		if (!p->user || (p->len == len && !memcmp(p->user, user, len)))
+			return p;
+	}
+}
+
+static void pending_clear(struct ingest_shard *in)
+{
+	for (size_t i = 0; i < in->pending_cap; i++)
+		free(in->pending[i].user);
+	memset(in->pending, 0, in->pending_cap * sizeof(*in->pending));
+	in->pending_count = 0;
+}
+
+static int pending_grow(struct ingest_shard *in)
+{
+	size_t cap = in->pending_cap ? in->pending_cap * 2 : 1024;
+	struct pending_user *old = in->pending;
+	size_t old_cap = in->pending_cap;
+	in->pending = calloc(cap, sizeof(*in->pending));
+	if (!in->pending) {
+		in->pending = old;
+		return -ENOMEM;
+	}
+	in->pending_cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].user)
+			*pending_slot(in, old[i].user, old[i].len) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Records that user's events ride the next flush. On no memory the read
+ * barrier is lost for this user (not the event): say so in the log. */
+static void pending_note(struct ingest_shard *in, const char *user, size_t len)
+{
+	if ((in->pending_count + 1) * 2 > in->pending_cap && pending_grow(in) < 0) {
+		obs_warn("read-your-events tracking out of memory", "\"shard\":%u", in->sh->id);
+		return;
+	}
+	struct pending_user *p = pending_slot(in, user, len);
+	if (!p->user) {
+		p->user = malloc(len + 1);
+		if (!p->user)
+			return;
+		memcpy(p->user, user, len);
+		p->user[len] = '\0';
+		p->len = len;
+		in->pending_count++;
+	}
+	p->seq = in->live_seq;
+}
+
+/* Under steady load the buffer is never empty at a commit: drop the users
+ * whose events are all committed once the map has grown large. */
+static void pending_prune(struct ingest_shard *in)
+{
+	if (in->pending_count < 65536)
+		return;
+	struct pending_user *old = in->pending;
+	size_t old_cap = in->pending_cap;
+	in->pending = calloc(old_cap, sizeof(*in->pending));
+	if (!in->pending) {
+		in->pending = old;
+		return;
+	}
+	in->pending_count = 0;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].user)
+			continue;
+		if (old[i].seq <= in->committed_seq) {
+			free(old[i].user);
+			continue;
+		}
+		*pending_slot(in, old[i].user, old[i].len) = old[i];
+		in->pending_count++;
+	}
+	free(old);
+}
+
+static void release_waiters(struct ingest_shard *in)
+{
+	struct ingest_waiter **pp = &in->waiters;
+	while (*pp) {
+		struct ingest_waiter *w = *pp;
+		if (w->seq <= in->committed_seq) {
+			*pp = w->next;
+			w->ready(w);
+		} else {
+			pp = &w->next;
+		}
+	}
+}
+
+bool ingest_read_barrier(struct ingest_shard *in, const char *user, size_t len,
+			 struct ingest_waiter *w)
+{
+	if (!in || in->cfg->durable || in->pending_count == 0)
+		return true;
+	struct pending_user *p = pending_slot(in, user, len);
+	if (!p->user || p->seq <= in->committed_seq)
+		return true;
+	w->seq = p->seq;
+	w->next = in->waiters;
+	in->waiters = w;
+	in->flush_due = true; /* do not make the reader wait for the interval */
+	return false;
+}
+
+void ingest_read_barrier_cancel(struct ingest_shard *in, struct ingest_waiter *w)
+{
+	for (struct ingest_waiter **pp = &in->waiters; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+}
+
 /* ---- answers --------------------------------------------------------------- */
 
 static void on_answer(struct rt_shard *sh, struct rt_msg *msg)
@@ -109,8 +255,10 @@ static void on_event(struct rt_shard *sh, struct rt_msg *msg)
 	in->events++;
 	if (in->cfg->durable)
 		append_ack(in, m);
-	else
+	else {
+		pending_note(in, m->user, m->user_len);
 		answer(in, m, GRPC_OK, NULL);
+	}
 }
 
 static void on_flushed(void *ctx, PGresult *res, enum db_error err, const char *msg)
@@ -143,6 +291,12 @@ static void on_flushed(void *ctx, PGresult *res, enum db_error err, const char *
 		return;
 	}
 	in->flushes++;
+	in->committed_seq = in->flight_seq;
+	release_waiters(in);
+	if (evt_buffer_size(in->buffer) == 0 && !in->waiters)
+		pending_clear(in); /* everything accepted is committed */
+	else
+		pending_prune(in);
 	in->flush_rows += evt_batch_size(batch);
 	in->backoff_ms = 0;
 	if (in->cfg->on_committed_user) {
@@ -183,6 +337,7 @@ static void start_flush(struct ingest_shard *in)
 	}
 	in->in_flight = batch;
 	in->in_flight_acks = in->acks;
+	in->flight_seq = in->live_seq++;
 	in->acks = in->acks_tail = NULL;
 }
 
@@ -237,6 +392,7 @@ int ingest_shard_init(struct ingest_shard *in, struct rt_shard *sh, const struct
 	if (!in->buffer || !in->scratch)
 		return -ENOMEM;
 	rt_timer_init(&in->timer, on_timer);
+	in->live_seq = 1;
 	if (db_conn_init(&in->db, sh, cfg->conninfo) < 0)
 		return -ENOMEM;
 	if (!cfg->durable)
@@ -262,6 +418,8 @@ void ingest_shard_fini(struct ingest_shard *in)
 	db_conn_fini(&in->db);
 	evt_buffer_free(in->buffer);
 	free(in->scratch);
+	pending_clear(in);
+	free(in->pending);
 	if (in->sh->id < MAX_SHARDS)
 		shards[in->sh->id] = NULL;
 }
