@@ -149,7 +149,7 @@ void lg_scenario_pick(struct lg_worker *w, struct lg_conn *c, struct lg_pick *p)
 	p->user = any_user(w);
 }
 
-static void put(struct buf *b, const char *s)
+static void put_str(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));
 }
@@ -160,16 +160,16 @@ static void request_line(const struct lg_config *cfg, struct buf *out, const cha
 	const char *piece;
 	va_list ap;
 
-	put(out, method);
+	put_str(out, method);
 	buf_append_char(out, ' ');
-	put(out, cfg->base);
+	put_str(out, cfg->base);
 	va_start(ap, method);
 	while ((piece = va_arg(ap, const char *)) != NULL)
-		put(out, piece);
+		put_str(out, piece);
 	va_end(ap);
-	put(out, " HTTP/1.1\r\nHost: ");
-	put(out, cfg->authority);
-	put(out, "\r\n");
+	put_str(out, " HTTP/1.1\r\nHost: ");
+	put_str(out, cfg->authority);
+	put_str(out, "\r\n");
 }
 
 static void headers_end(const struct lg_config *cfg, const struct lg_pick *p, struct buf *out,
@@ -179,13 +179,13 @@ static void headers_end(const struct lg_config *cfg, const struct lg_pick *p, st
 		buf_append(out, cfg->auth_lines[p->user], cfg->auth_line_lens[p->user]);
 	buf_append(out, cfg->extra_headers.data, cfg->extra_headers.len);
 	if (!body) {
-		put(out, "\r\n");
+		put_str(out, "\r\n");
 		return;
 	}
-	put(out, "Content-Type: application/json\r\nContent-Length: ");
+	put_str(out, "Content-Type: application/json\r\nContent-Length: ");
 	buf_append_u64(out, strlen(body));
-	put(out, "\r\n\r\n");
-	put(out, body);
+	put_str(out, "\r\n\r\n");
+	put_str(out, body);
 }
 
 void lg_scenario_http(const struct lg_config *cfg, const struct lg_pick *p, struct buf *out)
