@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Writes a C file defining reflection_embedded (challenged/reflection.h) from
+a serialized FileDescriptorSet (protoc --include_imports: dependencies come
+before their users): each file's FileDescriptorProto bytes as protoc wrote
+them, its imports, and the index of every name reflection resolves.
+
+Reads the descriptors with a small wire-format reader, so the build needs no
+Python protobuf package. Usage: embed.py OUT.c IN.protoset
+"""
+import sys
+
+MAX_FILES = 64  # REFLECTION_MAX_FILES
+MAX_SERVICES = 64  # REFLECTION_MAX_SERVICES
+
+
+def fields(data):
+    """Yields (number, wire type, value) of a serialized message; value is an
+    int for varints and fixed-width fields, bytes for length-delimited ones."""
+    i, n = 0, len(data)
+
+    def varint():
+        nonlocal i
+        shift = v = 0
+        while True:
+            if i >= n:
+                sys.exit('embed.py: truncated varint')
+            b = data[i]
+            i += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return v
+
+    while i < n:
+        key = varint()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            yield num, wt, varint()
+        elif wt == 1:
+            yield num, wt, int.from_bytes(data[i:i + 8], 'little')
+            i += 8
+        elif wt == 2:
+            ln = varint()
+            yield num, wt, data[i:i + ln]
+            i += ln
+        elif wt == 5:
+            yield num, wt, int.from_bytes(data[i:i + 4], 'little')
+            i += 4
+        else:
+            sys.exit('embed.py: unsupported wire type %d' % wt)
+
+
+def repeated(data, num):
+    return [v for f, wt, v in fields(data) if f == num and wt == 2]
+
+
+def string(data, num):
+    vals = repeated(data, num)
+    return vals[-1].decode('utf-8') if vals else ''
+
+
+def varint_field(data, num):
+    vals = [v for f, wt, v in fields(data) if f == num and wt == 0]
+    return vals[-1] if vals else 0
+
+
+def fqn(prefix, name):
+    return prefix + '.' + name if prefix else name
+
+
+# Field numbers of google/protobuf/descriptor.proto.
+FILE_NAME, FILE_PACKAGE, FILE_DEPENDENCY = 1, 2, 3
+FILE_MESSAGE, FILE_ENUM, FILE_SERVICE, FILE_EXTENSION = 4, 5, 6, 7
+MSG_FIELD, MSG_NESTED, MSG_ENUM, MSG_EXTENSION, MSG_ONEOF = 2, 3, 4, 6, 8
+FIELD_EXTENDEE, FIELD_NUMBER = 2, 3
+ENUM_VALUE = 2
+SERVICE_METHOD = 2
+
+
+def add_enum(syms, scope, enum, fi):
+    # Enum values live in the scope enclosing their enum (C++ rules).
+    syms[fqn(scope, string(enum, 1))] = fi
+    for v in repeated(enum, ENUM_VALUE):
+        syms[fqn(scope, string(v, 1))] = fi
+
+
+def add_extension(syms, exts, scope, ext, fi):
+    syms[fqn(scope, string(ext, 1))] = fi
+    exts.append((string(ext, FIELD_EXTENDEE).lstrip('.'), varint_field(ext, FIELD_NUMBER), fi))
+
+
+def add_message(syms, exts, scope, msg, fi):
+    name = fqn(scope, string(msg, 1))
+    syms[name] = fi
+    for f in repeated(msg, MSG_FIELD):
+        syms[fqn(name, string(f, 1))] = fi
+    for o in repeated(msg, MSG_ONEOF):
+        syms[fqn(name, string(o, 1))] = fi
+    for e in repeated(msg, MSG_ENUM):
+        add_enum(syms, name, e, fi)
+    for x in repeated(msg, MSG_EXTENSION):
+        add_extension(syms, exts, name, x, fi)
+    for m in repeated(msg, MSG_NESTED):
+        add_message(syms, exts, name, m, fi)
+
+
+def c_str(s):
+    return '"' + s.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def c_bytes(data):
+    lines = []
+    for i in range(0, len(data), 16):
+        lines.append('\t' + ' '.join('0x%02x,' % b for b in data[i:i + 16]))
+    return '\n'.join(lines)
+
+
+def main():
+    out, src = sys.argv[1], sys.argv[2]
+    files = repeated(open(src, 'rb').read(), 1)
+    if not files or len(files) > MAX_FILES:
+        sys.exit('embed.py: %d files in %s (1..%d allowed)' % (len(files), src, MAX_FILES))
+    index = {}
+    syms, exts, services = {}, [], []
+    deps = []
+    for fi, fd in enumerate(files):
+        name = string(fd, FILE_NAME)
+        index[name] = fi
+        pkg = string(fd, FILE_PACKAGE)
+        d = []
+        for dep in repeated(fd, FILE_DEPENDENCY):
+            dep = dep.decode('utf-8')
+            if dep not in index:
+                sys.exit('embed.py: %s imports %s, which is not before it' % (name, dep))
+            d.append(index[dep])
+        deps.append(d)
+        for m in repeated(fd, FILE_MESSAGE):
+            add_message(syms, exts, pkg, m, fi)
+        for e in repeated(fd, FILE_ENUM):
+            add_enum(syms, pkg, e, fi)
+        for x in repeated(fd, FILE_EXTENSION):
+            add_extension(syms, exts, pkg, x, fi)
+        for s in repeated(fd, FILE_SERVICE):
+            sname = fqn(pkg, string(s, 1))
+            syms[sname] = fi
+            services.append(sname)
+            for m in repeated(s, SERVICE_METHOD):
+                syms[fqn(sname, string(m, 1))] = fi
+
+    if len(services) > MAX_SERVICES:
+        sys.exit('embed.py: %d services (at most %d)' % (len(services), MAX_SERVICES))
+    w = []
+    w.append('/* Generated by src/reflection/embed.py from %s: do not edit. */' % src.split('/')[-1])
+    w.append('#include "challenged/reflection.h"\n')
+    for fi, fd in enumerate(files):
+        w.append('static const uint8_t file%d[] = {\n%s\n};' % (fi, c_bytes(fd)))
+        if deps[fi]:
+            w.append('static const uint16_t file%d_deps[] = { %s };'
+                     % (fi, ', '.join(str(d) for d in deps[fi])))
+    w.append('\nstatic const struct reflection_file files[] = {')
+    for fi, fd in enumerate(files):
+        dp = ('file%d_deps, %d' % (fi, len(deps[fi]))) if deps[fi] else 'NULL, 0'
+        w.append('\t{ %s, file%d, sizeof(file%d), %s },' % (c_str(string(fd, FILE_NAME)), fi, fi, dp))
+    w.append('};\n')
+    # Sorted as bytes, matching strcmp.
+    w.append('static const struct reflection_symbol symbols[] = {')
+    for name in sorted(syms, key=lambda s: s.encode('utf-8')):
+        w.append('\t{ %s, %d },' % (c_str(name), syms[name]))
+    w.append('};\n')
+    if exts:
+        w.append('static const struct reflection_extension extensions[] = {')
+        for e, num, fi in sorted(exts, key=lambda x: (x[0].encode('utf-8'), x[1])):
+            w.append('\t{ %s, %d, %d },' % (c_str(e), num, fi))
+        w.append('};\n')
+    w.append('static const char *const services[] = {')
+    for s in sorted(services, key=lambda s: s.encode('utf-8')):
+        w.append('\t%s,' % c_str(s))
+    w.append('};\n')
+    w.append('const struct reflection_set reflection_embedded = {')
+    w.append('\t.files = files, .n_files = %d,' % len(files))
+    w.append('\t.symbols = symbols, .n_symbols = %d,' % len(syms))
+    if exts:
+        w.append('\t.extensions = extensions, .n_extensions = %d,' % len(exts))
+    w.append('\t.services = services, .n_services = %d,' % len(services))
+    w.append('};')
+    with open(out, 'w') as f:
+        f.write('\n'.join(w) + '\n')
+
+
+main()
