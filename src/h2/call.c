@@ -267,8 +267,10 @@ static int queue_message(struct h2_call *call, const uint8_t *msg, size_t len)
 		return -EMSGSIZE;
 	uint8_t prefix[5];
 	h2_prefix_write(prefix, false, (uint32_t)len);
-	if (call->out_off > 0 && call->out_off == call->out.len) {
-		buf_reset(&call->out);
+	if (call->out_off > 0 && call->out_off >= call->out.len / 2) {
+		/* a stream the peer reads slowly never drains completely:
+		 * reclaim what was sent rather than growing forever */
+		buf_consume(&call->out, call->out_off);
 		call->out_off = 0;
 	}
 	buf_append(&call->out, prefix, sizeof(prefix));
@@ -379,35 +381,42 @@ void h2_call_finish(struct h2_call *c, enum grpc_status status, const char *mess
 
 /* ---- request ------------------------------------------------------------- */
 
+/* Where a header sits in hdr_bytes while the block still arrives (the
+ * buffer may move); turned into struct h2_hdr in place once complete. */
+struct hdr_off {
+	size_t name, name_len, value, value_len;
+};
+_Static_assert(sizeof(struct hdr_off) == sizeof(struct h2_hdr), "indexed in place");
+
 int h2_call_on_header(struct h2_call *call, const uint8_t *name, size_t namelen,
 		      const uint8_t *value, size_t valuelen)
 {
-	buf_append(&call->hdr_bytes, name, namelen);
-	buf_append_char(&call->hdr_bytes, '\0');
-	buf_append(&call->hdr_bytes, value, valuelen);
-	buf_append_char(&call->hdr_bytes, '\0');
+	size_t need = namelen + valuelen + 2;
+	char *p = buf_reserve(&call->hdr_bytes, need);
+	struct hdr_off *o = (struct hdr_off *)buf_reserve(&call->hdr_index, sizeof(*o));
+	if (!p || !o)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the stream */
+	size_t at = call->hdr_bytes.len;
+	memcpy(p, name, namelen);
+	p[namelen] = '\0';
+	memcpy(p + namelen + 1, value, valuelen);
+	p[need - 1] = '\0';
+	*o = (struct hdr_off){ at, namelen, at + namelen + 1, valuelen };
+	call->hdr_bytes.len += need;
+	call->hdr_index.len += sizeof(*o);
 	call->n_hdrs++;
-	/* Out of memory: nghttp2 resets this stream only. */
-	return call->hdr_bytes.failed ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
+	return 0;
 }
 
-static bool index_headers(struct h2_call *call)
+static void index_headers(struct h2_call *call)
 {
-	if (call->n_hdrs == 0)
-		return true;
-	struct h2_hdr *h = (struct h2_hdr *)buf_reserve(&call->hdr_index,
-							call->n_hdrs * sizeof(*h));
-	if (!h)
-		return false;
-	const char *p = call->hdr_bytes.data;
+	struct h2_hdr *h = (struct h2_hdr *)call->hdr_index.data;
+	const char *base = call->hdr_bytes.data;
 	for (size_t i = 0; i < call->n_hdrs; i++) {
-		h[i].name = (struct str){ p, strlen(p) };
-		p += h[i].name.len + 1;
-		h[i].value = (struct str){ p, strlen(p) };
-		p += h[i].value.len + 1;
+		struct hdr_off o;
+		memcpy(&o, &h[i], sizeof(o));
+		h[i] = (struct h2_hdr){ { base + o.name, o.name_len }, { base + o.value, o.value_len } };
 	}
-	call->hdr_index.len = call->n_hdrs * sizeof(*h);
-	return true;
 }
 
 /* application/grpc, application/grpc+proto, application/grpc;charset=... */
@@ -451,10 +460,7 @@ static bool resolve_method(struct h2_call *call)
 
 void h2_call_on_headers_done(struct h2_call *call, bool end_stream)
 {
-	if (!index_headers(call)) {
-		h2_call_answer(call, GRPC_RESOURCE_EXHAUSTED, "server out of memory");
-		return;
-	}
+	index_headers(call);
 	const struct str *method = h2_call_header(call, ":method");
 	const struct str *path = h2_call_header(call, ":path");
 	char why[160];

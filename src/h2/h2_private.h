@@ -98,8 +98,8 @@ struct h2_call {
 	bool streaming;      /* responses are streamed (see h2_method) */
 	unsigned pins;       /* callbacks in progress: not freed meanwhile */
 
-	/* request headers, pseudo-headers included: "name\0value\0" pairs,
-	 * indexed (struct h2_hdr[]) once the block is complete */
+	/* request headers, pseudo-headers included: "name\0value\0" pairs
+	 * in hdr_bytes, indexed by hdr_index (struct h2_hdr[] once complete) */
 	struct buf hdr_bytes;
 	struct buf hdr_index;
 	size_t n_hdrs;

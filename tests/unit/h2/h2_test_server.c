@@ -105,10 +105,11 @@ static void echo_stream(struct h2_call *call, const uint8_t *req, size_t len)
 	h2_call_finish(call, GRPC_OK, NULL, NULL, 0);
 }
 
-/* Echoes every request message; ends when the client half-closes. */
+/* Echoes every request message; ends when the client half-closes, or at
+ * once on a message "stop" (later messages are then dropped). */
 static void echo_bidi(struct h2_call *call, const uint8_t *req, size_t len)
 {
-	if (!req) {
+	if (!req || (len == 4 && memcmp(req, "stop", 4) == 0)) {
 		h2_call_finish(call, GRPC_OK, NULL, NULL, 0);
 		return;
 	}

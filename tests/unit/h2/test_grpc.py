@@ -70,6 +70,24 @@ def test_deadline_exceeded():
     assert unary(b"after", timeout=5) == b"after"
 
 
+def test_mixed_deadlines_on_one_connection():
+    """Server-side deadlines (raw frames, so the client cannot decide):
+    short ones expire, long ones let the answer through, in any order."""
+    c = H.RawConn(srv.port)
+    ids = list(range(1, 401, 2))
+    short = {sid for k, sid in enumerate(ids) if k % 3 == 0}
+    c.send(b"".join(c.call(sid, "/test.Echo/Slow", b"250",
+                           extra=[("grpc-timeout", "30m" if sid in short else "%dS" % (5 + sid % 7))])
+                    for sid in ids))
+    for sid in ids:
+        st = c.finished(sid, timeout=10)
+        if sid in short:
+            assert st.status() == 4 and st.messages() == [], (sid, st.headers, st.trailers)
+        else:
+            assert st.status() == 0 and st.messages() == [b"slow done"], (sid, st.trailers)
+    c.close()
+
+
 def test_error_status_and_message():
     msg = "bad 100% value\nsecond line: ünïcödé ✓ \t end"
     e = expect_error(lambda: fail(f"3 {msg}".encode(), timeout=5),
@@ -100,6 +118,8 @@ def test_bidi():
     msgs = [b"m%d" % i * (i + 1) for i in range(50)]
     assert list(bidi(iter(msgs), timeout=10)) == msgs
     assert list(bidi(iter([]), timeout=5)) == []
+    # the server ends the call while the client still sends
+    assert list(bidi(iter([b"a", b"stop", b"b", b"c"]), timeout=5)) == [b"a"]
     # replies arrive while the client is still sending
     cond = threading.Condition()
     sent = []
@@ -172,7 +192,7 @@ def test_graceful_stop():
 
 passed, failed = H.run([
     test_unary_echo, test_many_calls_in_flight, test_many_slow_calls_in_flight,
-    test_deadline_exceeded, test_error_status_and_message, test_unknown_method_and_service,
+    test_deadline_exceeded, test_mixed_deadlines_on_one_connection, test_error_status_and_message, test_unknown_method_and_service,
     test_server_streaming, test_bidi, test_metadata_and_timeout, test_message_too_large,
     test_health_check, test_health_watch_cancel, test_graceful_stop,
 ])
