@@ -1,66 +1,64 @@
 /*
  * The ServerReflectionInfo streams on h2: each request message is answered
  * at once by reflection_answer; the client's half-close ends the call with
- * OK. Runs on the call's shard. What a stream already sent lives in a small
- * per-thread table keyed by the call (h2 gives a call no user pointer).
+ * OK, and so does the server's graceful stop (as Health.Watch does). What a
+ * stream already sent is the call's data. Runs on the call's shard.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "challenged/reflection.h"
 
-/*
- * A call stays valid until h2_call_finish, and a slot is freed exactly when
- * its call is finished, so a slot's call pointer is never a reused one.
- * With the table full a stream works without memory: it gets every import
- * with each file, which clients accept.
- */
-#define STREAMS_PER_SHARD 64
-
 struct stream {
-	const struct h2_call *call;
-	uint64_t sent;
+	uint64_t sent; /* bit i: reflection_embedded.files[i] went out */
 };
 
-static _Thread_local struct stream streams[STREAMS_PER_SHARD];
-
-static struct stream *stream_get(const struct h2_call *call)
+static void stream_finish(struct h2_call *call, enum grpc_status status, const char *why)
 {
-	struct stream *free_slot = NULL;
-	for (size_t i = 0; i < STREAMS_PER_SHARD; i++) {
-		if (streams[i].call == call)
-			return &streams[i];
-		if (!streams[i].call && !free_slot)
-			free_slot = &streams[i];
-	}
-	if (free_slot)
-		*free_slot = (struct stream){ .call = call, .sent = 0 };
-	return free_slot;
+	free(h2_call_data(call));
+	h2_call_set_data(call, NULL);
+	h2_call_finish(call, status, why, NULL, 0);
 }
 
-static void stream_finish(struct h2_call *call, struct stream *st, enum grpc_status status,
-			  const char *why)
+static void on_stream_event(struct h2_call *call, enum h2_call_event ev)
 {
+	/* A cancelled call's answer is dropped anyway. */
+	if (ev == H2_CALL_STOPPING)
+		stream_finish(call, GRPC_OK, NULL);
+	else
+		stream_finish(call, GRPC_CANCELLED, "context canceled");
+}
+
+/* The call's stream state, made on its first message; NULL without memory. */
+static struct stream *stream_get(struct h2_call *call)
+{
+	struct stream *st = h2_call_data(call);
 	if (st)
-		*st = (struct stream){ 0 };
-	h2_call_finish(call, status, why, NULL, 0);
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	h2_call_set_data(call, st);
+	h2_call_on_event(call, on_stream_event);
+	return st;
 }
 
 static void on_reflection_info(struct h2_call *call, const uint8_t *req, size_t len)
 {
-	struct stream *st = stream_get(call);
 	if (!req) {
-		stream_finish(call, st, GRPC_OK, NULL);
+		stream_finish(call, GRPC_OK, NULL);
 		return;
 	}
-	if (h2_call_cancelled(call)) {
-		stream_finish(call, st, GRPC_CANCELLED, "context canceled");
+	struct stream *st = stream_get(call);
+	if (!st) {
+		stream_finish(call, GRPC_RESOURCE_EXHAUSTED, "server out of memory");
 		return;
 	}
 
 	struct reflection_set set;
 	reflection_set_active(&set);
-	uint64_t sent = st ? st->sent : 0;
+	uint64_t sent = st->sent;
 	enum grpc_status status = GRPC_OK;
 	const char *why = NULL;
 	struct buf out;
@@ -69,15 +67,15 @@ static void on_reflection_info(struct h2_call *call, const uint8_t *req, size_t 
 	if (rc == 0) {
 		rc = h2_call_send(call, (const uint8_t *)out.data, out.len);
 		if (rc < 0) {
-			status = rc == -ENOMEM || rc == -ENOBUFS ? GRPC_RESOURCE_EXHAUSTED
-								 : GRPC_CANCELLED;
+			/* -ENOBUFS: the client does not read what it asked for */
+			status = rc == -ENOBUFS ? GRPC_RESOURCE_EXHAUSTED : GRPC_CANCELLED;
 			why = "reflection answer not sent";
 		}
 	}
 	buf_fini(&out);
 	if (rc < 0)
-		stream_finish(call, st, status, why);
-	else if (st)
+		stream_finish(call, status, why);
+	else
 		st->sent = sent;
 }
 

@@ -42,7 +42,13 @@ int reflection_services_init(const struct h2_method *methods, size_t n)
 			return -EINVAL;
 		bytes += len + 1;
 	}
-	char *store = malloc(bytes ? bytes : 1);
+	if (bytes == 0) {
+		free(service_store);
+		service_store = NULL;
+		n_service_names = 0;
+		return 0;
+	}
+	char *store = malloc(bytes);
 	if (!store)
 		return -ENOMEM;
 
