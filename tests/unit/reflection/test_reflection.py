@@ -372,14 +372,15 @@ def test_not_found_answers():
 
 
 def test_request_without_question():
-    call = chan.stream_stream(V1)(iter([request(host="h")]), timeout=10)
-    try:
-        list(call)
-    except grpc.RpcError as e:
-        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
-        assert e.details() == "invalid MessageRequest: <nil>", e.details()
-    else:
-        raise AssertionError("expected INVALID_ARGUMENT")
+    for msg in (request(host="h"), b""):
+        call = chan.stream_stream(V1)(iter([msg]), timeout=10)
+        try:
+            list(call)
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
+            assert e.details() == "invalid MessageRequest: <nil>", e.details()
+        else:
+            raise AssertionError("expected INVALID_ARGUMENT")
     call = chan.stream_stream(V1)(iter([b"\x22\x09ser"]), timeout=10)
     try:
         list(call)
