@@ -101,8 +101,10 @@ int reflection_answer(const struct reflection_set *set, const uint8_t *req, size
 /*
  * The h2 methods /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo
  * and /grpc.reflection.v1.ServerReflection/ServerReflectionInfo (both
- * streaming_requests): one response per request message, OK at the client's
- * half-close. Static storage; add them to the listener's method table.
+ * streaming_requests): one response per request message; OK at the client's
+ * half-close and at the server's graceful stop, CANCELLED when the call is.
+ * Static storage; add them to the listener's method table, then give that
+ * table to reflection_services_init.
  */
 void reflection_methods(const struct h2_method **methods, size_t *n);
 
