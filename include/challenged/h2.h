@@ -47,6 +47,7 @@ enum grpc_status {
 
 struct h2_call;
 struct h2_server;
+struct h2_mem;
 
 /* req/len: the request message (without the 5-byte gRPC prefix), valid only
  * during the call of the handler: copy what an asynchronous answer needs. */
@@ -106,6 +107,7 @@ struct h2_server {
 	void *free_calls;        /* pool of call objects, reused */
 	unsigned n_free_calls;
 	unsigned n_held;         /* calls handed to handlers, not yet finished */
+	struct h2_mem *mem;      /* block cache of the nghttp2 sessions */
 };
 
 /* Starts accepting on listen_fd (owned by the server from now on). */

@@ -452,7 +452,8 @@ static int session_new(struct h2_conn *c)
 	nghttp2_option_set_max_continuations(opt, H2_MAX_CONTINUATIONS * 2);
 	nghttp2_option_set_stream_reset_rate_limit(opt, 2 * (uint64_t)lim->max_resets_per_second,
 						   lim->max_resets_per_second);
-	int rv = nghttp2_session_server_new2(&c->ng, callbacks, c, opt);
+	int rv = nghttp2_session_server_new3(&c->ng, callbacks, c, opt,
+					     h2_mem_nghttp2(c->srv->mem));
 	nghttp2_option_del(opt);
 	if (rv != 0)
 		return -ENOMEM;

@@ -65,6 +65,13 @@ int h2_health_request_decode(const uint8_t *p, size_t len, struct str *service);
  * returns the count. */
 size_t h2_health_response_encode(uint8_t out[2], unsigned status);
 
+/* ---- nghttp2's memory (mem.c) ------------------------------------------------ */
+
+struct h2_mem *h2_mem_new(void);
+nghttp2_mem *h2_mem_nghttp2(struct h2_mem *m);
+/* After every session using it was deleted. */
+void h2_mem_free(struct h2_mem *m);
+
 /* ---- calls ---------------------------------------------------------------- */
 
 struct h2_conn;

@@ -182,6 +182,12 @@ int h2_server_init(struct h2_server *s, struct rt_shard *sh, int listen_fd,
 		   const struct h2_server_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
+	s->mem = h2_mem_new();
+	if (!s->mem) {
+		close(listen_fd);
+		s->listen_fd = -1;
+		return -ENOMEM;
+	}
 	s->sh = sh;
 	s->cfg = *cfg;
 	apply_defaults(&s->cfg);
@@ -232,6 +238,8 @@ void h2_server_fini(struct h2_server *s)
 		close(s->listen_fd);
 	s->listen_fd = -1;
 	h2_call_pool_fini(s);
+	h2_mem_free(s->mem);
+	s->mem = NULL;
 	free(s->deadlines);
 	s->deadlines = NULL;
 	s->n_deadlines = s->cap_deadlines = 0;
