@@ -14,6 +14,9 @@
 
 #include "challenged/api.h"
 #include "challenged/apidocs.h"
+#include "challenged/h2.h"
+#include "challenged/ingest.h"
+#include "challenged/reflection.h"
 #include "challenged/db.h"
 #include "challenged/obs.h"
 
@@ -44,6 +47,30 @@ static const char *resolve_db_host(const char *host, char *out, size_t len)
 	return r;
 }
 
+/* Every RPC of the gRPC listener: the event services and service.Service
+ * as the role says, health and reflection always. */
+static struct h2_method *grpc_methods(bool api, bool events, size_t *n)
+{
+	const struct h2_method *parts[4];
+	size_t counts[4] = { 0 };
+	ingest_methods(&parts[0], &counts[0]);
+	api_grpc_methods(&parts[1], &counts[1]);
+	h2_health_methods(&parts[2], &counts[2]);
+	reflection_methods(&parts[3], &counts[3]);
+	if (!events)
+		counts[0] = 0;
+	if (!api)
+		counts[1] = 0;
+	struct h2_method *all = calloc(counts[0] + counts[1] + counts[2] + counts[3], sizeof(*all));
+	if (!all)
+		fatal("out of memory", "gRPC methods");
+	*n = 0;
+	for (int p = 0; p < 4; p++)
+		for (size_t i = 0; i < counts[p]; i++)
+			all[(*n)++] = parts[p][i];
+	return all;
+}
+
 static void prepare_database(const struct settings *st, const char *conninfo)
 {
 	char err[1024];
@@ -65,7 +92,7 @@ static int *open_listeners(unsigned n, int *port)
 	for (unsigned i = 0; i < n; i++) {
 		/* The first bind fixes the port (it may have been 0); every shard
 		 * gets its own SO_REUSEPORT socket on it. */
-		fds[i] = rt_listen_tcp(port, 4096);
+		fds[i] = i == 0 ? rt_listen_tcp_first(port, 4096) : rt_listen_tcp(port, 4096);
 		if (fds[i] < 0) {
 			char detail[64];
 			snprintf(detail, sizeof(detail), "port %d: %s", *port, strerror(-fds[i]));
@@ -127,8 +154,26 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int http_port = st.http_port, metrics_port = st.metrics_port;
-	int metrics_fd = rt_listen_tcp(&metrics_port, 256);
+	/* What this process serves (--role): REST, events, or both. */
+	bool serve_api = st.role != SETTINGS_ROLE_EVENTS;
+	bool serve_events = st.role != SETTINGS_ROLE_API;
+	struct ingest_config ingest = {
+		.config = config,
+		.namespace_ = st.namespace_,
+		.durable = st.ack_durable,
+		.flush_interval_ms = st.flush_interval_ms,
+		.max_entries = st.event_buffer_max,
+		.conninfo = conninfo,
+		.on_committed_user = api_drop_cached_user,
+	};
+	size_t n_methods = 0;
+	struct h2_method *methods = grpc_methods(serve_api, serve_events, &n_methods);
+	/* reflection lists what this listener serves */
+	if (reflection_services_init(methods, n_methods) < 0)
+		fatal("out of memory", "reflection");
+
+	int http_port = st.http_port, metrics_port = st.metrics_port, grpc_port = st.grpc_port;
+	int metrics_fd = rt_listen_tcp_first(&metrics_port, 256);
 	if (metrics_fd < 0) {
 		char detail[64];
 		snprintf(detail, sizeof(detail), "port %d: %s", st.metrics_port, strerror(-metrics_fd));
@@ -139,7 +184,11 @@ int main(int argc, char **argv)
 		.config = config,
 		.keys = keys,
 		.conninfo = conninfo,
-		.http_fds = open_listeners(st.shards, &http_port),
+		.http_fds = serve_api ? open_listeners(st.shards, &http_port) : NULL,
+		.grpc_fds = open_listeners(st.shards, &grpc_port),
+		.grpc_methods = methods,
+		.n_grpc_methods = n_methods,
+		.ingest = serve_events ? &ingest : NULL,
 		.metrics_fd = metrics_fd,
 		.metrics = calloc(st.shards, sizeof(struct obs_metrics *)),
 	};
@@ -157,8 +206,8 @@ int main(int argc, char **argv)
 	struct rt_runtime *rt;
 	if (rt_runtime_start(&rc, &rt) < 0)
 		fatal("cannot start the shards", "see the errors above");
-	obs_info("listening", "\"http_port\":%d,\"metrics_port\":%d,\"shards\":%u,\"base_path\":\"%s\",\"auth\":%s",
-		 http_port, metrics_port, st.shards, st.base_path, st.auth_enabled ? "true" : "false");
+	obs_info("listening", "\"http_port\":%d,\"grpc_port\":%d,\"metrics_port\":%d,\"shards\":%u,\"base_path\":\"%s\",\"auth\":%s",
+		 serve_api ? http_port : -1, grpc_port, metrics_port, st.shards, st.base_path, st.auth_enabled ? "true" : "false");
 
 	int sig = 0;
 	sigwait(&sigs, &sig);
@@ -167,6 +216,8 @@ int main(int argc, char **argv)
 	rt_runtime_join(rt);
 
 	free(g.http_fds);
+	free(g.grpc_fds);
+	free(methods);
 	free(g.metrics);
 	auth_keyset_free(keys);
 	dom_config_free(config);

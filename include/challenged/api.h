@@ -15,6 +15,7 @@
 #include "challenged/db.h"
 #include "challenged/domain.h"
 #include "challenged/h2.h"
+#include "challenged/ingest.h"
 #include "challenged/http1_server.h"
 #include "challenged/metrics.h"
 #include "challenged/rt.h"
@@ -50,7 +51,11 @@ struct api_global {
 	const struct dom_config *config;
 	const struct auth_keyset *keys;  /* NULL when auth is off */
 	const char *conninfo;
-	int *http_fds;                   /* one listening socket per shard */
+	int *http_fds;                   /* one listening socket per shard; NULL: no REST */
+	int *grpc_fds;                   /* the same for gRPC */
+	const struct h2_method *grpc_methods; /* every RPC the gRPC listener serves */
+	size_t n_grpc_methods;
+	const struct ingest_config *ingest; /* NULL when this process takes no events */
 	int metrics_fd;                  /* served by shard 0; -1 when off */
 	/* each shard stores its metrics' address here at start; /metrics reads
 	 * them all (their fields are atomics, see metrics.h) */
@@ -59,6 +64,9 @@ struct api_global {
 
 /* The service.Service RPCs (api.md §4.1) on the gRPC listener. */
 void api_grpc_methods(const struct h2_method **methods, size_t *n);
+
+/* Forgets a user's cached rows (an event flush changed them); owner shard. */
+void api_drop_cached_user(struct rt_shard *sh, const char *user, size_t len);
 
 /* Hooks that run the application on the runtime's shards. */
 extern const struct rt_hooks api_hooks;

@@ -198,5 +198,8 @@ void rt_mailbox_send(struct rt_shard *from, unsigned to, struct rt_msg *msg);
 /* Creates a listening TCP socket on 0.0.0.0:port with SO_REUSEPORT,
  * non-blocking; *port gets the bound port (useful with 0). Start-up only. */
 int rt_listen_tcp(int *port, int backlog);
+/* The same for the first socket of a port: fails with -EADDRINUSE when
+ * anything (another process) is bound there already. */
+int rt_listen_tcp_first(int *port, int backlog);
 
 #endif

@@ -16,6 +16,10 @@ struct api_shard {
 	const struct api_global *g;
 	struct h1_server http;
 	struct h1_server metrics_http;            /* shard 0 only */
+	struct h2_server grpc;
+	bool grpc_started;
+	struct ingest_shard ingest;
+	bool ingest_started;
 	bool metrics_started;
 	struct obs_metrics metrics;
 	struct db_conn db;

@@ -9,6 +9,7 @@
 
 #include "api_private.h"
 #include "challenged/apidocs.h"
+#include "challenged/events.h"
 #include "rows.h"
 #include "challenged/obs.h"
 
@@ -62,6 +63,8 @@ const struct db_statement api_statements[] = {
 	{ "tx_rollback", "ROLLBACK", 0 },
 	{ "claim_lock", LIST_SQL " AND goal_id = $2 FOR UPDATE", 2 },
 	{ "user_rows", LIST_SQL " ORDER BY created_at", 1 },
+	/* the event flush (events.md §6), on each shard's flush connection */
+	{ "evt_flush", EVT_FLUSH_SQL, EVT_FLUSH_PARAMS },
 	{ "claim_mark",
 	  "UPDATE user_goal_progress SET status = 'claimed', claimed_at = NOW(), updated_at = NOW() "
 	  "WHERE user_id = $1 AND goal_id = $2 AND status = 'completed' AND claimed_at IS NULL", 2 },
@@ -243,6 +246,13 @@ static void publish_metrics(struct api_shard *as)
 	obs_set(&m->http_refused, as->http.n_refused);
 }
 
+void api_drop_cached_user(struct rt_shard *sh, const char *user, size_t len)
+{
+	struct api_shard *as = sh->app;
+	if (as && as->user_cache)
+		user_cache_drop(as->user_cache, user, len);
+}
+
 static int on_start(struct rt_shard *sh)
 {
 	const struct api_global *g = sh->app_global;
@@ -287,8 +297,34 @@ static int on_start(struct rt_shard *sh)
 		.handle = handle,
 		.ctx = as,
 	};
-	h1_server_init(&as->http, sh, g->http_fds[sh->id], &hc);
-	as->http_started = true;
+	if (g->http_fds) {
+		h1_server_init(&as->http, sh, g->http_fds[sh->id], &hc);
+		as->http_started = true;
+	}
+	if (g->ingest) {
+		if (ingest_shard_init(&as->ingest, sh, g->ingest) < 0)
+			return -1;
+		as->ingest_started = true;
+	}
+	if (g->grpc_fds) {
+		struct h2_server_config gc = {
+			.methods = g->grpc_methods,
+			.n_methods = g->n_grpc_methods,
+			.limits = {
+				.max_concurrent_streams = 1000,
+				.max_message_bytes = 4 << 20,
+				.max_header_list_bytes = 16 << 10,
+				.max_resets_per_second = 1000,
+				.max_control_frames_per_second = 1000,
+				.idle_timeout_ms = st->idle_timeout_ms,
+			},
+			.max_conns = st->max_conns,
+			.ctx = as,
+		};
+		if (h2_server_init(&as->grpc, sh, g->grpc_fds[sh->id], &gc) < 0)
+			return -1;
+		as->grpc_started = true;
+	}
 	if (sh->id == 0 && g->metrics_fd >= 0) {
 		hc.handle = handle_metrics;
 		hc.max_conns = 256;
@@ -303,6 +339,8 @@ static void before_sleep(struct rt_shard *sh)
 	struct api_shard *as = sh->app;
 	db_conn_flush(&as->db);
 	db_pool_flush(&as->tx_pool);
+	if (as->ingest_started)
+		ingest_shard_before_sleep(&as->ingest);
 	publish_metrics(as);
 }
 
@@ -313,13 +351,17 @@ static void on_stop(struct rt_shard *sh)
 		h1_server_stop(&as->http);
 	if (as && as->metrics_started)
 		h1_server_stop(&as->metrics_http);
+	if (as && as->grpc_started)
+		h2_server_stop(&as->grpc);
 }
 
 static bool is_drained(struct rt_shard *sh)
 {
 	struct api_shard *as = sh->app;
 	return (!as->http_started || h1_server_drained(&as->http)) &&
-	       (!as->metrics_started || h1_server_drained(&as->metrics_http)) && db_conn_idle(&as->db) &&
+	       (!as->metrics_started || h1_server_drained(&as->metrics_http)) &&
+	       (!as->grpc_started || h2_server_drained(&as->grpc)) &&
+	       (!as->ingest_started || ingest_shard_drained(&as->ingest)) && db_conn_idle(&as->db) &&
 	       db_pool_idle(&as->tx_pool);
 }
 
@@ -332,6 +374,10 @@ static void on_exit_shard(struct rt_shard *sh)
 		h1_server_fini(&as->http);
 	if (as->metrics_started)
 		h1_server_fini(&as->metrics_http);
+	if (as->grpc_started)
+		h2_server_fini(&as->grpc);
+	if (as->ingest_started)
+		ingest_shard_fini(&as->ingest);
 	if (as->db.conninfo)
 		db_conn_fini(&as->db);
 	db_pool_fini(&as->tx_pool);

@@ -257,14 +257,14 @@ static void on_list(struct h2_call *call, const uint8_t *data, size_t len)
 }
 
 static const struct h2_method methods[] = {
-	{ "/service.Service/GetUserChallenges", on_list, NULL, false },
-	{ "/service.Service/InitializePlayer", on_initialize, NULL, false },
-	{ "/service.Service/SetGoalActive", on_set_active, NULL, false },
-	{ "/service.Service/ClaimGoalReward", on_claim, NULL, false },
-	{ "/service.Service/BatchSelectGoals", on_batch_select, NULL, false },
-	{ "/service.Service/RandomSelectGoals", on_random_select, NULL, false },
-	{ "/service.Service/GetRotationStatus", on_rotation, NULL, false },
-	{ "/service.Service/HealthCheck", on_health, NULL, false },
+	{ "/service.Service/GetUserChallenges", on_list, NULL, false, false },
+	{ "/service.Service/InitializePlayer", on_initialize, NULL, false, false },
+	{ "/service.Service/SetGoalActive", on_set_active, NULL, false, false },
+	{ "/service.Service/ClaimGoalReward", on_claim, NULL, false, false },
+	{ "/service.Service/BatchSelectGoals", on_batch_select, NULL, false, false },
+	{ "/service.Service/RandomSelectGoals", on_random_select, NULL, false, false },
+	{ "/service.Service/GetRotationStatus", on_rotation, NULL, false, false },
+	{ "/service.Service/HealthCheck", on_health, NULL, false, false },
 };
 
 void api_grpc_methods(const struct h2_method **out, size_t *n)

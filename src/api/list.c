@@ -23,7 +23,10 @@ static void render_and_reply(struct api_shard *as, struct api_req *req,
 			by_goal[rows[i].goal->index] = &rows[i];
 	req->status = 200;
 	req->content_type = CT_JSON;
-	dom_render_list_us(&req->body, cfg, by_goal, dom_now_us());
+	if (req->call)
+		api_render_list_grpc(&req->body, cfg, by_goal, dom_now_us());
+	else
+		dom_render_list_us(&req->body, cfg, by_goal, dom_now_us());
 	api_req_reply(as, req);
 }
 

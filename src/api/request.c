@@ -69,6 +69,23 @@ static enum obs_route metrics_route(enum api_route r)
 	}
 }
 
+struct api_req *api_req_new_grpc(struct api_shard *as, struct h2_call *call, enum api_route route)
+{
+	struct api_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->origin = as;
+	req->call = call;
+	arena_init(&req->own_arena, 1024);
+	req->arena = &req->own_arena;
+	req->route = route;
+	req->start_us = monotonic_us();
+	snprintf(req->method, sizeof(req->method), "GRPC");
+	snprintf(req->path, sizeof(req->path), "%s", h2_call_path(call));
+	buf_init(&req->body);
+	return req;
+}
+
 static void finish(struct api_req *req)
 {
 	const struct settings *st = req->origin->g->settings;
@@ -78,8 +95,11 @@ static void finish(struct api_req *req)
 		buf_reset(&req->body);
 		buf_append_str(&req->body, "Internal server error\n");
 	}
-	h1_respond(req->conn, req->status, req->content_type, req->body.data, req->body.len,
-		   req->extra_headers);
+	if (req->call)
+		api_grpc_reply(req);
+	else
+		h1_respond(req->conn, req->status, req->content_type, req->body.data,
+			   req->body.len, req->extra_headers);
 	uint64_t took_us = monotonic_us() - req->start_us;
 	obs_http_observe(&req->origin->metrics, metrics_route(req->route), req->status, took_us);
 	if (st->access_log) {

@@ -529,9 +529,9 @@ static void on_stat(struct h2_call *call, const uint8_t *req, size_t len)
 
 static const struct h2_method methods[] = {
 	{ "/accelbyte.iam.account.v1.UserAuthenticationUserLoggedInService/OnMessage", on_login,
-	  NULL, false },
+	  NULL, false, false },
 	{ "/accelbyte.social.statistic.v1.StatisticStatItemUpdatedService/OnMessage", on_stat,
-	  NULL, false },
+	  NULL, false, false },
 };
 
 void ingest_methods(const struct h2_method **out, size_t *n)

@@ -387,6 +387,52 @@ static void start_connect(struct db_conn *c)
 	arm(l, true);
 }
 
+/*
+ * Start-up only (on_start runs before the shard serves, where blocking is
+ * allowed): connect and prepare synchronously, so the shard answers its
+ * first request with a ready connection. Returns false when Postgres is not
+ * there; the caller then connects in the background as after an outage.
+ */
+static bool connect_now(struct db_conn *c)
+{
+	PGconn *pg = PQconnectdb(c->conninfo);
+	if (!pg || PQstatus(pg) != CONNECTION_OK)
+		goto fail;
+	PQsetNoticeProcessor(pg, on_notice, NULL);
+	for (size_t i = 0; i < n_statements; i++) {
+		PGresult *r = PQprepare(pg, statements[i].name, statements[i].sql,
+					statements[i].n_params, NULL);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok) {
+			char esc[256];
+			obs_error("preparing a statement failed", "\"shard\":%u,\"error\":\"%s\"",
+				  c->sh->id, obs_json_escape(PQresultErrorMessage(r), esc, sizeof(esc)));
+		}
+		PQclear(r);
+		if (!ok)
+			goto fail;
+	}
+	if (PQsetnonblocking(pg, 1) != 0 || !PQenterPipelineMode(pg))
+		goto fail;
+	struct db_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		goto fail;
+	l->conn = c;
+	l->rd.complete = on_rd;
+	l->wr.complete = on_wr;
+	l->pg = pg;
+	l->fd = PQsocket(pg);
+	l->connected = true;
+	c->link = l;
+	c->state = DB_STATE_READY;
+	c->n_reconnects++;
+	arm(l, false);
+	return true;
+fail:
+	PQfinish(pg);
+	return false;
+}
+
 static void on_retry(struct rt_shard *sh, struct rt_timer *t)
 {
 	(void)sh;
@@ -404,7 +450,8 @@ int db_conn_init(struct db_conn *c, struct rt_shard *sh, const char *conninfo)
 		return -ENOMEM;
 	c->max_depth = 8192;
 	rt_timer_init(&c->retry, on_retry);
-	start_connect(c);
+	if (!connect_now(c))
+		start_connect(c);
 	return 0;
 }
 
