@@ -26,6 +26,29 @@ static const char *const status_text[] = {
 	"9", "10", "11", "12", "13", "14", "15", "16",
 };
 
+/* Response bytes of this call not yet taken by nghttp2. */
+static size_t out_pending(const struct h2_call *call)
+{
+	return call->out.len - call->out_off;
+}
+
+/* Keeps the connection's total of pending response bytes in step after
+ * `out` changed from `before` pending bytes. */
+static void out_account(struct h2_call *call, size_t before)
+{
+	if (call->conn)
+		call->conn->queued = call->conn->queued - before + out_pending(call);
+}
+
+/* Drops what was not sent yet. */
+static void out_drop(struct h2_call *call)
+{
+	size_t before = out_pending(call);
+	buf_reset(&call->out);
+	call->out_off = 0;
+	out_account(call, before);
+}
+
 /* ---- pool ---------------------------------------------------------------- */
 
 static void call_bufs_fini(struct h2_call *call)
@@ -167,11 +190,12 @@ static ssize_t on_read(nghttp2_session *ng, int32_t stream_id, uint8_t *dst, siz
 {
 	(void)stream_id, (void)user;
 	struct h2_call *call = src->ptr;
-	size_t avail = call->out.len - call->out_off;
+	size_t avail = out_pending(call);
 	size_t n = MIN(avail, length);
 	if (n > 0) {
 		memcpy(dst, call->out.data + call->out_off, n);
 		call->out_off += n;
+		call->conn->queued -= n;
 		if (call->out_off == call->out.len) {
 			buf_reset(&call->out);
 			call->out_off = 0;
@@ -220,7 +244,7 @@ static void submit_end(struct h2_call *call, const char *http_status)
 			call->deferred = false;
 			nghttp2_session_resume_data(ng, call->stream_id);
 		}
-	} else if (call->out.len > call->out_off) {
+	} else if (out_pending(call) > 0) {
 		if (submit_headers(call) != 0)
 			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, call->stream_id,
 						  NGHTTP2_INTERNAL_ERROR);
@@ -243,7 +267,7 @@ static void answer_http(struct h2_call *call, const char *http_status, enum grpc
 {
 	if (call->answered)
 		return;
-	call->out_off = call->out.len; /* queued messages are dropped */
+	out_drop(call); /* queued messages are dropped */
 	set_status(call, status, msg);
 	submit_end(call, http_status);
 	if (call->held && !call->finished)
@@ -267,6 +291,7 @@ static int queue_message(struct h2_call *call, const uint8_t *msg, size_t len)
 		return -EMSGSIZE;
 	uint8_t prefix[5];
 	h2_prefix_write(prefix, false, (uint32_t)len);
+	size_t before = out_pending(call);
 	if (call->out_off > 0 && call->out_off >= call->out.len / 2) {
 		/* a stream the peer reads slowly never drains completely:
 		 * reclaim what was sent rather than growing forever */
@@ -275,7 +300,15 @@ static int queue_message(struct h2_call *call, const uint8_t *msg, size_t len)
 	}
 	buf_append(&call->out, prefix, sizeof(prefix));
 	buf_append(&call->out, msg, len);
-	return call->out.failed ? -ENOMEM : 0;
+	if (call->out.failed) {
+		out_drop(call);
+		return -ENOMEM;
+	}
+	out_account(call, before);
+	struct h2_conn *c = call->conn;
+	if (c && c->queued > H2_CONN_OUT_MAX)
+		h2_conn_calm(c, "peer leaves too many answers unread");
+	return 0;
 }
 
 /* ---- public call API ----------------------------------------------------- */
@@ -339,7 +372,7 @@ int h2_call_send(struct h2_call *c, const uint8_t *msg, size_t len)
 {
 	if (c->finished || c->answered || c->cancelled || !c->stream_open)
 		return -ECANCELED;
-	if (c->out.len - c->out_off + len > H2_CALL_OUT_MAX)
+	if (out_pending(c) + len > H2_CALL_OUT_MAX)
 		return -ENOBUFS;
 	int rv = queue_message(c, msg, len);
 	if (rv < 0)
@@ -369,7 +402,6 @@ void h2_call_finish(struct h2_call *c, enum grpc_status status, const char *mess
 	}
 	if (!c->answered && !c->cancelled && c->stream_open) {
 		if (status == GRPC_OK && (msg || !c->streaming) && queue_message(c, msg, len) < 0) {
-			c->out_off = c->out.len;
 			status = GRPC_RESOURCE_EXHAUSTED;
 			message = "server out of memory";
 		}
@@ -647,6 +679,7 @@ void h2_call_on_stream_close(struct h2_call *call)
 {
 	if (!call->stream_open)
 		return;
+	out_drop(call);
 	struct h2_conn *c = call->conn;
 	call->stream_open = false;
 	call->conn = NULL;

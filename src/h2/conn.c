@@ -9,6 +9,7 @@
  * its queued pump ran: `ops` counts both. Nothing here closes a connection
  * from inside an nghttp2 callback; misbehaviour there queues GOAWAY instead.
  */
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +27,8 @@
 static void conn_free(struct h2_conn *c)
 {
 	struct h2_server *s = c->srv;
+	/* every call left with its bytes accounted for */
+	assert(!c->calls && c->queued == 0 && c->buffered == 0);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -227,14 +230,13 @@ static void window_tick(struct h2_conn *c)
 	}
 }
 
-/* GOAWAY ENHANCE_YOUR_CALM; the connection closes once it is sent, and no
- * more input is looked at. */
-static void conn_calm(struct h2_conn *c, const char *why)
+void h2_conn_calm(struct h2_conn *c, const char *why)
 {
 	if (c->calming)
 		return;
 	c->calming = true;
 	c->srv->n_rejected++;
+	h2_conn_wake(c);
 	obs_warn("h2: closing a misbehaving connection", "\"shard\":%u,\"why\":\"%s\"",
 		 c->srv->sh->id, why);
 	nghttp2_session_terminate_session(c->ng, NGHTTP2_ENHANCE_YOUR_CALM);
@@ -244,7 +246,7 @@ static void count_control(struct h2_conn *c, const char *why)
 {
 	window_tick(c);
 	if (++c->control > c->srv->cfg.limits.max_control_frames_per_second)
-		conn_calm(c, why);
+		h2_conn_calm(c, why);
 }
 
 /* ---- nghttp2 callbacks --------------------------------------------------- */
@@ -268,7 +270,7 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 	/* CVE-2024-27316 style floods: a header block that never ends, or
 	 * one bigger than we said we accept, costs the connection. */
 	if (c->continuations > H2_MAX_CONTINUATIONS || c->block_bytes > max) {
-		conn_calm(c, "header block too large or too many CONTINUATION frames");
+		h2_conn_calm(c, "header block too large or too many CONTINUATION frames");
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	}
 	return 0;
@@ -309,7 +311,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	struct h2_conn *c = user;
 	c->list_bytes += namelen + valuelen + 32;
 	if (c->list_bytes > c->srv->cfg.limits.max_header_list_bytes) {
-		conn_calm(c, "header list too large");
+		h2_conn_calm(c, "header list too large");
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	}
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
@@ -350,7 +352,7 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 		 * while the client's concurrency stays zero. */
 		window_tick(c);
 		if (++c->resets > c->srv->cfg.limits.max_resets_per_second)
-			conn_calm(c, "rapid reset");
+			h2_conn_calm(c, "rapid reset");
 		break;
 	case NGHTTP2_PING:
 		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
@@ -492,7 +494,7 @@ static void conn_feed(struct h2_conn *c, const uint8_t *data, size_t len)
 		}
 		/* a flood nghttp2 caught itself (too many CONTINUATION frames
 		 * for a block it ignores, unread SETTINGS/PING ACKs) */
-		conn_calm(c, nghttp2_strerror((int)n));
+		h2_conn_calm(c, nghttp2_strerror((int)n));
 	}
 	conn_pump(c);
 }

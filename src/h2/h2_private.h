@@ -34,6 +34,9 @@
 #define H2_OUT_HIGH_WATER (256u << 10)
 /* Response bytes a streaming handler may queue ahead of the peer. */
 #define H2_CALL_OUT_MAX (8u << 20)
+/* Response bytes one connection may hold for a peer that does not read
+ * them (flow control stalls it) before it counts as abuse. */
+#define H2_CONN_OUT_MAX (256u << 20)
 /* Call objects kept for reuse per server, and the buffer size they keep. */
 #define H2_POOL_MAX 4096u
 #define H2_POOL_KEEP_BYTES (64u << 10)
@@ -178,6 +181,7 @@ struct h2_conn {
 	unsigned n_streams;       /* calls with a live stream */
 	struct h2_call *calls;
 	size_t buffered;          /* request bytes held in calls' msg buffers */
+	size_t queued;            /* response bytes in calls' out buffers */
 
 	/* per-second windows of the abuse guards */
 	uint64_t window_start_ms;
@@ -203,6 +207,9 @@ void h2_conn_open(struct h2_server *s, int fd);
  * send per connection per turn. */
 void h2_conn_wake(struct h2_conn *c);
 void h2_conn_stop(struct h2_conn *c);
+/* GOAWAY ENHANCE_YOUR_CALM; the connection closes once it is sent, and no
+ * more input is looked at. Safe inside nghttp2 callbacks. */
+void h2_conn_calm(struct h2_conn *c, const char *why);
 /* Shard exit only: frees the connection and its calls at once. */
 void h2_conn_free_now(struct h2_conn *c);
 /* The call's stream closed: unlinks it and starts the idle countdown when
