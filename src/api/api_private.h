@@ -94,6 +94,10 @@ struct api_req {
 	int total_active;
 	int attempts;
 
+	/* waiting for this user's accepted events to commit (buffered acks) */
+	struct ingest_waiter events_wait;
+	rt_msg_fn *events_resume;
+
 	/* claim's transaction */
 	struct db_waiter waiter;
 	struct db_conn *tx;
@@ -141,6 +145,10 @@ bool api_req_path_ids(struct api_shard *as, struct api_req *req, const struct ap
 		      bool need_goal);
 /* The same checks for ids already in req (gRPC messages carry them). */
 bool api_req_check_ids(struct api_shard *as, struct api_req *req, bool need_goal);
+/* Read-your-events (on the owner shard): true when req may read the user's
+ * rows now; otherwise resume(owner shard, &req->msg) runs once the user's
+ * accepted events committed (or req is answered 503 at the deadline). */
+bool api_req_after_events(struct api_shard *as, struct api_req *req, rt_msg_fn *resume);
 /* The database is unreachable or saturated: a fast 503 in the route's style. */
 void api_req_unavailable(struct api_shard *as, struct api_req *req);
 /* Starts req's owner-side work with the shard's standard request deadline. */

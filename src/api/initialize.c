@@ -277,6 +277,8 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 	struct api_req *req = container_of(msg, struct api_req, msg);
 	struct api_shard *as = api_shard_of(sh);
 	req->owner = as;
+	if (!api_req_after_events(as, req, on_owner))
+		return;
 	size_t n;
 	dom_default_goals(as->g->config, &n);
 	if (n == 0) {

@@ -74,6 +74,8 @@ static void list_on_owner(struct rt_shard *sh, struct rt_msg *msg)
 	struct api_req *req = container_of(msg, struct api_req, msg);
 	struct api_shard *as = api_shard_of(sh);
 	req->owner = as;
+	if (!api_req_after_events(as, req, list_on_owner))
+		return;
 	if (as->user_cache) {
 		size_t n;
 		const struct dom_row *rows =

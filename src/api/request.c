@@ -279,3 +279,32 @@ void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
 	req->deadline.expire = expire;
 	rt_deadline_add(as->sh, &as->query_deadlines, &req->deadline);
 }
+
+static void on_events_committed(struct ingest_waiter *w)
+{
+	struct api_req *req = container_of(w, struct api_req, events_wait);
+	rt_deadline_remove(&req->deadline);
+	req->events_resume(req->owner->sh, &req->msg);
+}
+
+static void on_events_wait_expired(struct rt_shard *sh, struct rt_deadline *d)
+{
+	struct api_req *req = container_of(d, struct api_req, deadline);
+	struct api_shard *as = api_shard_of(sh);
+	ingest_read_barrier_cancel(&as->ingest, &req->events_wait);
+	api_req_unavailable(as, req);
+}
+
+bool api_req_after_events(struct api_shard *as, struct api_req *req, rt_msg_fn *resume)
+{
+	if (!as->ingest_started)
+		return true;
+	req->events_wait.ready = on_events_committed;
+	if (ingest_read_barrier(&as->ingest, req->user_id, req->user_len, &req->events_wait))
+		return true;
+	req->owner = as;
+	req->events_resume = resume;
+	req->deadline.expire = on_events_wait_expired;
+	rt_deadline_add(as->sh, &as->query_deadlines, &req->deadline);
+	return false;
+}

@@ -173,6 +173,8 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 	struct api_req *req = container_of(msg, struct api_req, msg);
 	struct api_shard *as = api_shard_of(sh);
 	req->owner = as;
+	if (!api_req_after_events(as, req, on_owner))
+		return;
 	if (as->user_cache)
 		user_cache_drop(as->user_cache, req->user_id, req->user_len);
 	const char *params[2] = { req->user_id, req->challenge->id };
