@@ -1,13 +1,9 @@
 /*
- * gRPC calls on HTTP/2 streams: request headers checked the way grpc-go
- * checks them, length-prefixed request messages reassembled (zero-copy when
- * a message arrives whole), handlers invoked, responses fed to nghttp2
- * through a data source that ends with trailers. Shard thread only.
- *
- * A call object is freed when neither its stream nor a handler holds it
- * (and no callback of ours is running on it: `pins`). Objects go back to a
- * per-server pool with their buffers, so a unary call allocates nothing in
- * the steady state.
+ * gRPC calls on HTTP/2 streams: request headers checked as grpc-go checks
+ * them, messages reassembled (zero-copy when one arrives whole), handlers
+ * invoked, responses fed to nghttp2 by a data source that ends with
+ * trailers. Shard thread only. A call is freed (to a per-server pool) when
+ * neither its stream, nor a handler, nor a running callback (`pins`) holds it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -300,11 +296,11 @@ static int queue_message(struct h2_call *call, const uint8_t *msg, size_t len)
 	}
 	buf_append(&call->out, prefix, sizeof(prefix));
 	buf_append(&call->out, msg, len);
+	out_account(call, before);
 	if (call->out.failed) {
 		out_drop(call);
 		return -ENOMEM;
 	}
-	out_account(call, before);
 	struct h2_conn *c = call->conn;
 	if (c && c->queued > H2_CONN_OUT_MAX)
 		h2_conn_calm(c, "peer leaves too many answers unread");

@@ -1,13 +1,9 @@
 /*
- * One HTTP/2 connection on a shard: the multishot receive is fed straight
- * from the provided buffer into nghttp2_session_mem_recv, frames come out of
- * nghttp2_session_mem_send into a double buffer (bytes being sent are never
- * moved), the nghttp2 callbacks hand streams to the call code, and the
- * connection-level abuse guards live here. Shard thread only.
- *
- * A connection is freed only after its last kernel operation completed and
- * its queued pump ran: `ops` counts both. Nothing here closes a connection
- * from inside an nghttp2 callback; misbehaviour there queues GOAWAY instead.
+ * One HTTP/2 connection on a shard: received bytes go straight from the
+ * provided buffer into nghttp2_session_mem_recv, frames come out of mem_send
+ * into a double buffer, and the connection-level abuse guards live here.
+ * Shard thread only. Freed after its last kernel op and queued pump (`ops`);
+ * never closed inside an nghttp2 callback (misbehaviour queues GOAWAY).
  */
 #include <assert.h>
 #include <errno.h>
@@ -199,7 +195,7 @@ void h2_conn_wake(struct h2_conn *c)
 
 static void on_send(struct rt_shard *sh, struct rt_op *op, int res, unsigned flags)
 {
-	(void)flags;
+	(void)sh, (void)flags;
 	struct h2_conn *c = container_of(op, struct h2_conn, send_op);
 	c->sending = false;
 	if (c->state != H2_CONN_CLOSED) {
@@ -209,7 +205,6 @@ static void on_send(struct rt_shard *sh, struct rt_op *op, int res, unsigned fla
 			arm_write_deadline(c);
 			send_rest(c);
 		} else {
-			(void)sh;
 			buf_reset(&c->pending);
 			rt_deadline_remove(&c->wr_deadline);
 			conn_pump(c);
@@ -335,9 +330,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 		if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
 			rt_deadline_remove(&c->idle_deadline);
 			h2_call_on_headers_done(call, end);
-		}
-		else if (end)
+		} else if (end) {
 			h2_call_on_end_stream(call);
+		}
 		break;
 	case NGHTTP2_DATA:
 		/* Empty DATA without END_STREAM does nothing but cost us. */

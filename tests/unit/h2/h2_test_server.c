@@ -1,11 +1,8 @@
 /*
- * The gRPC server the h2 tests talk to: the runtime with one h2_server per
- * shard on one port (SO_REUSEPORT), test methods plus grpc.health.v1.Health,
- * limits from key=value arguments. Prints "listening on PORT" once serving;
- * SIGTERM or SIGINT starts the graceful stop, and it exits 0 once drained.
- *
- *   h2_test_server PORT [shards=N] [max_streams=N] [max_msg=N] [max_hdr=N]
- *                       [max_resets=N] [max_ctrl=N] [idle_ms=N] [max_conns=N]
+ * The gRPC server the h2 tests talk to: one h2_server per shard on one port,
+ * test methods plus grpc.health.v1.Health, limits from key=value arguments
+ * (see set_limit). Prints "listening on PORT"; SIGTERM or SIGINT starts the
+ * graceful stop, and it exits 0 once drained.  Usage: h2_test_server PORT ...
  */
 #include <errno.h>
 #include <signal.h>
