@@ -39,24 +39,35 @@ def frame_name(sym, dso):
 
 
 def fold(lines):
-    """perf script text -> Counter of "comm;root;...;leaf" stacks."""
+    """perf script text -> Counter of "comm;root;...;leaf" stacks.
+
+    A caller frame at a function's first byte ("sym+0x0") cannot be a return
+    address: the frame-pointer chain went wrong there, typically after a
+    library built without frame pointers called back into our code (seen:
+    mem_malloc+0x0 repeated to perf's 127-frame limit under libnghttp2). The
+    stack is cut at that frame and rooted at "[truncated]" instead."""
     stacks = collections.Counter()
-    comm, frames = None, []
+    comm, frames, broken = None, [], False
 
     def flush():
         if comm is not None and frames:
-            stacks[";".join([comm] + frames[::-1])] += 1
+            root = [comm, "[truncated]"] if broken else [comm]
+            stacks[";".join(root + frames[::-1])] += 1
 
     for line in lines:
         line = line.rstrip("\n")
         if not line.strip():
             flush()
-            comm, frames = None, []
+            comm, frames, broken = None, [], False
             continue
         if line[0] in " \t":
             m = FRAME.match(line)
-            if m and comm is not None:
-                frames.append(frame_name(m.group(2), m.group(3)))
+            if not m or comm is None or broken:
+                continue
+            if frames and m.group(2).endswith("+0x0"):
+                broken = True
+                continue
+            frames.append(frame_name(m.group(2), m.group(3)))
             continue
         # Sample header: "comm  pid/tid [cpu] time: period event:"; comm may
         # contain spaces, the pid field is the first all-digit token after it.
@@ -68,7 +79,7 @@ def fold(lines):
                 break
             name.append(t)
         comm = "_".join(name) or "?"
-        frames = []
+        frames, broken = [], False
     flush()
     return stacks
 
