@@ -271,23 +271,27 @@ def test_garbage_preface():
     still_serving()
 
 
+def conn_when_room(timeout=5):
+    """A connection the server accepts, polling while connections closed
+    just before are still being counted out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = RawConn(PORT)
+        c.until(lambda: c.frames or c.eof, 5, "an answer")
+        if c.frames:
+            return c
+        c.close()
+        assert time.monotonic() < deadline, "closed connections were never counted out"
+
+
 def test_max_conns():
-    held = [conn() for _ in range(6)]
+    held = [conn_when_room() for _ in range(6)]
     extra = RawConn(PORT)
     extra.until(lambda: extra.eof, 5, "the connection over the limit to be closed")
     assert not extra.frames, extra.frames
     for c in held:
         c.close()
-    # closed connections are counted out: poll until one more fits
-    deadline = time.monotonic() + 5
-    while True:
-        c = RawConn(PORT)
-        c.until(lambda: c.frames or c.eof, 5, "an answer")
-        ok = bool(c.frames)
-        c.close()
-        if ok:
-            break
-        assert time.monotonic() < deadline, "closed connections were never counted out"
+    conn_when_room().close()
     still_serving()
 
 
