@@ -79,6 +79,8 @@ static struct pending_user *pending_slot(struct ingest_shard *in, const char *us
 
 static void pending_clear(struct ingest_shard *in)
 {
+	if (!in->pending)
+		return;
 	for (size_t i = 0; i < in->pending_cap; i++)
 		free(in->pending[i].user);
 	memset(in->pending, 0, in->pending_cap * sizeof(*in->pending));
