@@ -35,6 +35,7 @@ struct options {
 	const char *gen_key;
 	const char *config;
 	const char *claim;
+	const char *tokens_cache;
 	unsigned key_bits;
 	bool mock_users;
 	bool allow_remote;
@@ -62,6 +63,7 @@ static void usage(FILE *f)
 	      "      --mock-users       send X-Mock-User-Id (the default without --jwt-key)\n"
 	      "      --jwt-key PEM      send Authorization: Bearer <RS256 token per user>\n"
 	      "      --jwks-out FILE    write the JWKS of the key (for AUTH_JWKS_FILE)\n"
+	      "      --tokens-cache F   keep the minted tokens in F and reuse them while valid\n"
 	      "      --gen-key PEM      write a fresh RSA key (and --jwks-out), then exit\n"
 	      "      --key-bits N       size of --gen-key (default 2048)\n"
 	      "      --claim CH/GOAL    goal claimed by api-mix (default daily-challenges/daily-login)\n"
@@ -303,74 +305,6 @@ out:
 	return rc;
 }
 
-struct mint_job {
-	struct lg_config *cfg;
-	const struct lg_key *key;
-	int64_t iat, exp;
-	atomic_uint next;
-	atomic_int failed;
-};
-
-static void *mint_thread(void *arg)
-{
-	struct mint_job *j = arg;
-	struct lg_config *cfg = j->cfg;
-	struct buf b;
-	uint32_t u;
-
-	buf_init(&b);
-	while ((u = atomic_fetch_add(&j->next, 1)) < cfg->users) {
-		buf_reset(&b);
-		buf_append_str(&b, "Authorization: Bearer ");
-		if (lg_jwt_mint(j->key, cfg->user_ids[u], cfg->ns, j->iat, j->exp, &b) < 0) {
-			atomic_store(&j->failed, 1);
-			break;
-		}
-		buf_append_str(&b, "\r\n");
-		cfg->auth_line_lens[u] = b.len;
-		cfg->auth_lines[u] = malloc(b.len);
-		if (b.failed || !cfg->auth_lines[u]) {
-			atomic_store(&j->failed, 1);
-			break;
-		}
-		memcpy(cfg->auth_lines[u], b.data, b.len);
-	}
-	buf_fini(&b);
-	return NULL;
-}
-
-/* One RS256 token per user, signed on every CPU (2048-bit signing is ~1 ms). */
-static int mint_all(struct lg_config *cfg, const struct lg_key *key)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	uint32_t nt = cpus > 0 && cpus < 64 ? (uint32_t)cpus : 1;
-	pthread_t tids[64];
-	struct mint_job j = { .cfg = cfg, .key = key };
-	uint64_t t0 = lg_now();
-	uint32_t started = 0;
-
-	j.iat = (int64_t)time(NULL);
-	/* Valid for the whole run, and at least the hour the suite's tokens get. */
-	j.exp = j.iat + (int64_t)fmax(3600.0, cfg->warmup_s + cfg->duration_s + 600.0);
-	atomic_init(&j.next, 0);
-	atomic_init(&j.failed, 0);
-	for (uint32_t i = 0; i < nt; i++)
-		if (pthread_create(&tids[i], NULL, mint_thread, &j) == 0)
-			started++;
-	if (started == 0)
-		mint_thread(&j);
-	for (uint32_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	if (atomic_load(&j.failed)) {
-		fprintf(stderr, "loadgen: minting tokens failed\n");
-		return -EINVAL;
-	}
-	if (!cfg->quiet)
-		fprintf(stderr, "loadgen: minted %u RS256 tokens (kid %s) in %.2f s\n", cfg->users,
-			key->kid, (double)(lg_now() - t0) / 1e9);
-	return 0;
-}
-
 static int users_init(struct lg_config *cfg)
 {
 	cfg->user_ids = calloc(cfg->users, sizeof(*cfg->user_ids));
@@ -425,7 +359,7 @@ static void config_free(struct lg_config *cfg)
 enum {
 	OPT_THINK = 256, OPT_TIMEOUT, OPT_USERS, OPT_NAMESPACE, OPT_MOCK, OPT_JWT_KEY,
 	OPT_JWKS_OUT, OPT_GEN_KEY, OPT_KEY_BITS, OPT_CLAIM, OPT_CHALLENGE, OPT_CONFIG, OPT_SEED,
-	OPT_ALLOW_REMOTE,
+	OPT_ALLOW_REMOTE, OPT_TOKENS_CACHE,
 };
 
 static const struct option long_opts[] = {
@@ -456,6 +390,7 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE },
+	{ "tokens-cache", required_argument, NULL, OPT_TOKENS_CACHE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -502,6 +437,7 @@ static int apply_opt(struct lg_config *cfg, struct options *o, int ch, const cha
 		cfg->seed = u32;
 		return 0;
 	case OPT_ALLOW_REMOTE: o->allow_remote = true; return 0;
+	case OPT_TOKENS_CACHE: o->tokens_cache = arg; return 0;
 	default: return -EINVAL;
 	}
 }
@@ -608,7 +544,7 @@ static int setup(struct lg_config *cfg, struct options *o, char *claim_buf, size
 		fprintf(stderr, "loadgen: %s: %s\n", o->jwks_out, why);
 		return -EINVAL;
 	}
-	return mint_all(cfg, &key);
+	return lg_tokens_prepare(cfg, &key, o->tokens_cache);
 }
 
 static int gen_key(const struct options *o)

@@ -283,6 +283,9 @@ void lg_h2c_fail_all(struct lg_conn *c, int st, uint64_t now);
 void lg_h2c_close(struct lg_conn *c);
 void lg_h2c_free(struct lg_conn *c);
 
+/* tokens.c: fills cfg->auth_lines with one Bearer line per user (cache may be NULL) */
+int lg_tokens_prepare(struct lg_config *cfg, const struct lg_key *key, const char *cache);
+
 /* report.c */
 struct lg_progress {
 	struct lg_stats *total;     /* scratch for the merge */
