@@ -57,7 +57,7 @@ static int outcome(const struct lg_stream *st, uint32_t error_code)
 	if (st->grpc_status >= 0 && st->grpc_status <= 16)
 		return LG_ST_GRPC + st->grpc_status;
 	if (error_code != NGHTTP2_NO_ERROR)
-		return LG_ST_PROTO;
+		return LG_ST_RESET;
 	/* No grpc-status: report the HTTP status when it says something. */
 	if (st->http_status >= 100 && st->http_status < 600 && st->http_status != 200)
 		return st->http_status;
@@ -136,12 +136,16 @@ int lg_h2c_open(struct lg_conn *c)
 		c->streams[i].active = false;
 		c->free_slots[c->nfree++] = i;
 	}
-	if (nghttp2_session_client_new(&c->h2, c->w->h2_callbacks, c) != 0)
+	if (nghttp2_session_client_new(&c->h2, c->w->h2_callbacks, c) != 0) {
+		c->h2 = NULL;
 		return -ENOMEM;
+	}
 	/* Responses are small; a large connection window saves WINDOW_UPDATE traffic. */
 	if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, 2) != 0 ||
-	    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 1 << 24) != 0)
+	    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, 1 << 24) != 0) {
+		lg_h2c_close(c);
 		return -ENOMEM;
+	}
 	lg_conn_mark_dirty(c);
 	return 0;
 }
@@ -179,6 +183,12 @@ int lg_h2c_send(struct lg_conn *c, const struct lg_pick *p, const struct lg_req 
 	st->grpc_status = -1;
 	st->timed_out = false;
 	id = nghttp2_submit_request(c->h2, NULL, nva, sizeof(nva) / sizeof(nva[0]), &prd, st);
+	if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
+		/* 2^30 streams used up: finish what is in flight, then reconnect. */
+		c->close_after = true;
+		lg_conn_mark_dirty(c);
+		return -EAGAIN;
+	}
 	if (id < 0)
 		return -ENOMEM;
 	st->stream_id = id;

@@ -25,7 +25,8 @@ static void status_key(int st, char *out, size_t cap)
 		snprintf(out, cap, "grpc:%s", grpc_names[st - LG_ST_GRPC]);
 	else
 		snprintf(out, cap, "%s", st == LG_ST_CONN_ERROR ? "conn_error" :
-					 st == LG_ST_TIMEOUT ? "timeout" : "protocol_error");
+					 st == LG_ST_TIMEOUT ? "timeout" :
+					 st == LG_ST_RESET ? "stream_reset" : "protocol_error");
 }
 
 /* All kinds of s folded into one. */

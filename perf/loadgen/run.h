@@ -56,7 +56,8 @@ enum lg_scenario {
 #define LG_ST_CONN_ERROR (LG_ST_GRPC + 17)
 #define LG_ST_TIMEOUT (LG_ST_CONN_ERROR + 1)
 #define LG_ST_PROTO (LG_ST_CONN_ERROR + 2)
-#define LG_ST_COUNT (LG_ST_CONN_ERROR + 3)
+#define LG_ST_RESET (LG_ST_CONN_ERROR + 3)  /* h2 stream reset before any grpc-status */
+#define LG_ST_COUNT (LG_ST_CONN_ERROR + 4)
 
 enum lg_auth {
 	LG_AUTH_NONE,
