@@ -508,6 +508,15 @@ static int finish_config(struct lg_config *cfg, struct options *o)
 		LG_AUTH_NONE;
 	if (cfg->grpc)
 		cfg->auth = LG_AUTH_NONE;  /* events carry the user in the message */
+	/* Event bodies are built in fixed LG_GRPC_BODY_MAX-byte slots. */
+	if (strlen(cfg->ns) > 128) {
+		fprintf(stderr, "loadgen: --namespace is longer than 128 bytes\n");
+		return -EINVAL;
+	}
+	if (o->claim && strlen(o->claim) >= 512) {
+		fprintf(stderr, "loadgen: --claim is longer than 511 bytes\n");
+		return -EINVAL;
+	}
 	slash = o->claim ? strchr(o->claim, '/') : NULL;
 	if (o->claim && (!slash || slash == o->claim || !slash[1] || strchr(slash + 1, '/'))) {
 		fprintf(stderr, "loadgen: --claim wants CHALLENGE/GOAL\n");
