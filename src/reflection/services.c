@@ -56,8 +56,8 @@ int reflection_services_init(const struct h2_method *methods, size_t n)
 	unsigned count = 0;
 	char *p = store;
 	for (size_t i = 0; i < n; i++) {
-		const char *name;
-		size_t len;
+		const char *name = NULL;
+		size_t len = 0;
 		service_of(methods[i].path, &name, &len);
 		memcpy(p, name, len);
 		p[len] = '\0';
