@@ -185,6 +185,31 @@ class EventTests(EventChecks, SharedServer, unittest.TestCase):
         self.stat(u, "wins", 7, -2147483648.5)
         self.assertEqual(self.fields(u, "daily-wins", "progress"), ("7",))
 
+    def test_user_id_length_bound(self):
+        # Our bound: ids longer than 256 bytes are refused (the column holds
+        # 100 characters; an id no row can have would only fill the buffer).
+        for path, ev in ((g.LOGIN, g.login_event("u" * 257)),
+                         (g.STAT, g.stat_event("u" * 257, "wins", 1))):
+            with self.subTest(path=path):
+                self.refused(g.unary(self.ch, path, ev), "userId is longer than 256 bytes")
+        self.login("u" * 256)
+
+    def test_top_level_user_and_namespace_are_used(self):
+        # §2.2: the payload's own user_id and namespace are not read
+        u, other = user_id("top"), user_id("payload")
+        seed(u, "daily-wins")
+        seed(other, "daily-wins")
+        ev = g.stat_event(u, "wins", 2, 1)
+        ev.payload.user_id = other
+        ev.payload.namespace = "elsewhere"
+        self.ok(g.unary(self.ch, g.STAT, ev))
+        self.assertEqual(self.fields(u, "daily-wins", "progress"), ("2",))
+        self.assertEqual(self.fields(other, "daily-wins", "progress"), ("0",))
+        ev = g.stat_event(u, "wins", 5, 1, namespace="elsewhere")
+        ev.payload.namespace = "accelbyte"
+        self.ok(g.unary(self.ch, g.STAT, ev))
+        self.assertEqual(self.fields(u, "daily-wins", "progress"), ("2",))
+
     def test_malformed_message(self):
         for path in (g.LOGIN, g.STAT):
             with self.subTest(path=path):

@@ -367,10 +367,55 @@ class BufferedAckTests(SharedServer, unittest.TestCase):
         # 50 never reached the table, or it would have completed the goal
         self.assertEqual(fetch_rows(u)["daily-10-kills"]["status"], "in_progress")
 
+    def test_grpc_read_of_the_user_sees_its_events(self):
+        # the barrier holds for GetUserChallenges over gRPC too
+        u = user_id("buf-grpc")
+        seed_rows([dict(user_id=u, goal_id="challenge-001-goal-01")])
+        self.assertEqual(g.login(self.ch, u).code, OK)
+        r = g.service_call(self.ch, "GetUserChallenges", metadata=g.mock_user(u))
+        self.assertEqual(r.code, OK, r)
+        goal = [x for c in r.answer.challenges for x in c.goals
+                if x.goal_id == "challenge-001-goal-01"][0]
+        self.assertEqual((goal.progress, goal.status), (1, "completed"))
+
     def test_validation_unchanged(self):
         r = g.login(self.ch, "")
         self.assertEqual((r.code, r.details),
                          (grpc.StatusCode.INVALID_ARGUMENT, "userId cannot be empty"))
+
+
+class CachedListTests(unittest.TestCase):
+    """CHALLENGED_USER_CACHE_ENTRIES keeps users' rows for the list; a
+    committed event drops them (ingest's on_committed_user), in both modes."""
+
+    def check(self, env, name):
+        srv = Server(dict(env, CHALLENGED_USER_CACHE_ENTRIES="1000"), name=name)
+        self.addCleanup(srv.kill)
+        srv.start()
+        ch = g.channel(srv)
+        self.addCleanup(ch.close)
+        u = user_id("cache")
+        seed_rows([dict(user_id=u, goal_id="challenge-001-goal-01")])
+
+        def shown():
+            r = srv.list(u)
+            self.assertEqual(r.status, 200, r)
+            return [x["progress"] for c in r.json()["challenges"] for x in c["goals"]
+                    if x["goalId"] == "challenge-001-goal-01"][0]
+
+        for i in range(1, 4):
+            shown()             # cached now
+            self.assertEqual(g.login(ch, u).code, OK)
+            self.assertEqual(shown(), i)
+        ch.close()
+        srv.stop()
+
+    def test_durable(self):
+        self.check({}, "evt-cache-durable")
+
+    def test_buffered(self):
+        self.check({"CHALLENGED_ACK": "buffered", "FLUSH_INTERVAL_MS": str(INTERVAL_MS)},
+                   "evt-cache-buffered")
 
 
 class BufferedShutdownTests(unittest.TestCase):
