@@ -147,9 +147,8 @@ def mock_user(user):
 # --- the Extend event messages (events.md §2.2) ------------------------------------
 
 def login_event(user, namespace="accelbyte", **extra):
-    m = message("accelbyte.iam.account.v1.UserLoggedIn")(user_id=user, namespace=namespace,
-                                                          **extra)
-    return m
+    return message("accelbyte.iam.account.v1.UserLoggedIn")(user_id=user, namespace=namespace,
+                                                             **extra)
 
 
 def stat_event(user, code, value=0.0, inc=0.0, namespace="accelbyte", payload=True, **extra):

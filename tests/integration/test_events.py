@@ -63,7 +63,7 @@ LOGIN_GOALS = ["challenge-001-goal-01", "daily-login", "daily-extra-challenge-00
                "it-shared-login", "it-shared-stat", "it-rel-login"]
 
 
-def test_config_path():
+def events_config_path():
     """The demo config plus EXTRA_CHALLENGE, written once per run."""
     path = os.path.join(harness.tmp_dir(), "events-config.json")
     if not os.path.exists(path):
@@ -101,7 +101,7 @@ class EventChecks:
 
     @classmethod
     def prepare(cls):
-        return dict(cls.server_env, CHALLENGE_CONFIG_PATH=test_config_path()), {}
+        return dict(cls.server_env, CHALLENGE_CONFIG_PATH=events_config_path()), {}
 
     def setUp(self):
         self.ch = g.channel(self.server())

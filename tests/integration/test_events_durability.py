@@ -15,7 +15,6 @@ cluster of their own (.local/test-aux-events), never the shared one."""
 import os
 import signal
 import subprocess
-import threading
 import time
 import unittest
 import uuid

@@ -10,17 +10,16 @@ without a row)."""
 import datetime as dt
 import json
 import os
-import time
 import unittest
 
 import grpc
 
 import grpcutil as g
 import harness
-from gateway import (Window, batch, call, claim, goals_by_id, grants_settled, initialize,
+from gateway import (Window, batch, call, claim, grants_settled, initialize,
                      random_select, set_active)
 from harness import SharedServer, fetch_rows, seed_rows, user_id
-from listing import UTC, next_expiry, rfc3339
+from listing import next_expiry, rfc3339
 from tokens import Issuer, write_jwks
 
 Code = grpc.StatusCode
