@@ -293,12 +293,6 @@ static void on_flushed(void *ctx, PGresult *res, enum db_error err, const char *
 		return;
 	}
 	in->flushes++;
-	in->committed_seq = in->flight_seq;
-	release_waiters(in);
-	if (evt_buffer_size(in->buffer) == 0 && !in->waiters)
-		pending_clear(in); /* everything accepted is committed */
-	else
-		pending_prune(in);
 	in->flush_rows += evt_batch_size(batch);
 	in->backoff_ms = 0;
 	if (in->cfg->on_committed_user) {
@@ -308,6 +302,13 @@ static void on_flushed(void *ctx, PGresult *res, enum db_error err, const char *
 			in->cfg->on_committed_user(in->sh, user, len);
 		}
 	}
+	/* Readers waiting for this commit go after the cache forgot the rows. */
+	in->committed_seq = in->flight_seq;
+	release_waiters(in);
+	if (evt_buffer_size(in->buffer) == 0 && !in->waiters)
+		pending_clear(in); /* everything accepted is committed */
+	else
+		pending_prune(in);
 	evt_batch_free(batch);
 	answer_all(in, acks, GRPC_OK, NULL);
 }
@@ -492,6 +493,18 @@ static void on_login(struct h2_call *call, const uint8_t *req, size_t len)
 	accelbyte__iam__account__v1__user_logged_in__free_unpacked(ev, NULL);
 }
 
+/* The value truncated toward zero (−0.5 is 0, as in the reference); a
+ * negative value of any size, −Inf included, becomes −1, which skips every
+ * goal (§4) rather than being refused as out of range. */
+static int stat_value(double v, int64_t *out)
+{
+	if (v <= -1.0) {
+		*out = -1;
+		return 0;
+	}
+	return evt_truncate(v, out);
+}
+
 static void on_stat(struct h2_call *call, const uint8_t *req, size_t len)
 {
 	struct ingest_shard *in = ingest_shard_of(h2_call_shard(call));
@@ -512,8 +525,7 @@ static void on_stat(struct h2_call *call, const uint8_t *req, size_t len)
 		h2_call_finish(call, GRPC_INVALID_ARGUMENT, "userId is longer than 256 bytes", NULL, 0);
 	} else if (foreign_namespace(in->cfg, ev->namespace_)) {
 		h2_call_finish(call, GRPC_OK, NULL, NULL, 0);
-	} else if ((ev->payload->latest_value < 0 ? (value = -1, 0)
-						    : evt_truncate(ev->payload->latest_value, &value)) < 0 ||
+	} else if (stat_value(ev->payload->latest_value, &value) < 0 ||
 		   evt_truncate(ev->payload->inc, &inc) < 0) {
 		/* Our choice: a value the progress column cannot hold is refused
 		 * here rather than poisoning the flush of everyone's events. */
