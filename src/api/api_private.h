@@ -92,7 +92,7 @@ struct api_req {
 	const struct dom_goal **replaced;
 	size_t n_replaced;
 	int total_active;
-	int attempts;
+	int attempts;                   /* initialize: reads after a lost insert race */
 
 	/* waiting for this user's accepted events to commit (buffered acks) */
 	struct ingest_waiter events_wait;
@@ -104,6 +104,7 @@ struct api_req {
 	struct client_grant *grant;
 	int claim_phase;
 	bool found_row;
+	bool mark_missed;               /* claim_mark updated no row */
 	struct dom_row claim_row;
 };
 

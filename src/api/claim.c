@@ -69,14 +69,14 @@ static void on_marked_step(void *ctx, int index, PGresult *res, enum db_error er
 	struct api_req *req = ctx;
 	/* Zero rows marked is a failure (the reference's GOAL_NOT_COMPLETED). */
 	if (index == 0 && err == DB_OK && strcmp(PQcmdTuples(res), "1") != 0)
-		req->attempts = -1;
+		req->mark_missed = true;
 }
 
 static void on_marked(void *ctx, enum db_error err, const char *msg)
 {
 	struct api_req *req = ctx;
 	req->query = NULL;
-	if (err != DB_OK || req->attempts < 0) {
+	if (err != DB_OK || req->mark_missed) {
 		db_failed(req, err, err != DB_OK ? msg : "no completed, unclaimed row to mark");
 		return;
 	}
@@ -111,7 +111,7 @@ static void on_granted(void *ctx, bool ok, const char *why)
 		{ "claim_mark", 2, params, NULL },
 		{ "tx_commit", 0, NULL, NULL },
 	};
-	req->attempts = 0;
+	req->mark_missed = false;
 	if (db_group_send(req->tx, calls, 2, on_marked_step, on_marked, req, &req->query) < 0)
 		db_failed(req, DB_ERR_UNAVAILABLE, "connection lost");
 }
