@@ -37,6 +37,8 @@ RUNS = [
     ("mixed_events", "mixed: events 500/s"),
 ]
 LABELS = dict(RUNS)
+# The mixed run's CPU window covers both of its loads.
+CPU_LABELS = dict(LABELS, mixed_list="mixed: 300 list/s + 500 ev/s")
 # One colour per run, the same in every plot.
 COLOURS = dict(zip((n for n, _ in RUNS), (
     "#e41a1c", "#ff7f00", "#999999", "#377eb8", "#4daf4a", "#000000", "#984ea3",
@@ -89,7 +91,7 @@ def parse_progress(path):
         with open(path) as f:
             for line in f:
                 m = re.match(r"\[\s*([\d.]+)s( warm-up)?\].*\|\s+(\d+) req/s", line)
-                if m:
+                if m and not m.group(2):   # warm-up lines carry no counts
                     out.append((float(m.group(1)), int(m.group(3))))
     except OSError:
         pass
@@ -153,8 +155,10 @@ class Run:
     def wall_total(self):
         return sum(r.lg.get("wall_s") or 0 for r in self.rounds)
 
-    def requests_total(self):
-        return sum(r.lg.get("requests") or 0 for r in self.rounds)
+    def answered_estimate(self):
+        """Answers over the rounds' whole wall time, warm-up included (the
+        summary counts only the measured window): its rate times the wall."""
+        return sum((r.lg.get("rps") or 0) * (r.lg.get("wall_s") or 0) for r in self.rounds)
 
 
 # ---- figures -----------------------------------------------------------------------
@@ -241,8 +245,8 @@ def build(raw):
                            rows_per_s=r1(changed / wall) if changed is not None and wall else None)
         res["events_" + mode] = basic(
             "events_" + mode, rate_key="eps", in_flight=in_flight, rows_updated=changed,
-            rows_per_event=round(changed / ev.requests_total(), 3)
-            if changed is not None and ev.requests_total() else None)
+            rows_per_event=round(changed / ev.answered_estimate(), 3)
+            if changed is not None and ev.answered_estimate() else None)
     res["event_flush"] = dict(
         rows_per_s=flush["durable"]["rows_per_s"],
         buffered_rows_per_s=flush["buffered"]["rows_per_s"],
@@ -381,11 +385,11 @@ def md_table(header, rows):
 
 def cpu_table(runs):
     rows = []
-    for name, label in RUNS:
+    for name, _ in RUNS:
         run = runs[name]
         if not run.cpu:
             continue
-        rows.append((label, pct(run.cpu_pct()), pct(run.cpu_pct("pg_cpu_s")),
+        rows.append((CPU_LABELS[name], pct(run.cpu_pct()), pct(run.cpu_pct("pg_cpu_s")),
                      pct(run.cpu_pct("load_cpu_s")), pct(run.cpu_pct("other_cpu_s"))))
     return md_table(("run", "server (nginx for its runs)", "Postgres", "load generator",
                      "other processes"), rows)
@@ -447,11 +451,11 @@ def plots(res, runs, work, out_dir, stamp):
         for n in cpu_runs:
             r = runs[n]
             f.write("%s %.1f %.1f %.1f %.1f\n" % (
-                gp_quote(LABELS[n]), r.cpu_pct() or 0, r.cpu_pct("pg_cpu_s") or 0,
+                gp_quote(CPU_LABELS[n]), r.cpu_pct() or 0, r.cpu_pct("pg_cpu_s") or 0,
                 r.cpu_pct("load_cpu_s") or 0, r.cpu_pct("other_cpu_s") or 0))
 
     g = ['set terminal pngcairo size 1100,620 font "DejaVu Sans,10" noenhanced\n',
-         "set grid ytics\nset key outside right top\n"]
+         "set grid ytics\nset key below horizontal\n"]
     g.append("set output %s\n" % out("throughput"))
     g.append('set title "Throughput: challenged against its same-run peer (log scale)"\n'
              'set ylabel "per second"\nset style data histograms\n'
@@ -460,27 +464,27 @@ def plots(res, runs, work, out_dir, stamp):
              "set logscale y\nset yrange [10:*]\n")
     g.append("plot %s using 2:xtic(1) title \"challenged\" lc rgb \"#c0392b\", "
              "'' using 3 title \"peer: nginx, h2load, Postgres alone, reference\" lc rgb \"#7f8c8d\", "
-             "'' using ($0-0.15):($2*1.2):(sprintf(\"%%.0f\",$2)) with labels notitle, "
-             "'' using ($0+0.15):($3*1.2):(sprintf(\"%%.0f\",$3)) with labels notitle\n"
+             "'' using ($0-0.15):($2*1.2):(sprintf(\"%%.0f\",$2)) with labels font \",8\" notitle, "
+             "'' using ($0+0.15):($3*1.2):(sprintf(\"%%.0f\",$3)) with labels font \",8\" notitle\n"
              % dat("throughput.dat"))
     g.append("set yrange [*:*]\nset xtics norotate\nset bmargin\n"
              "set style data linespoints\n")
     g.append("set output %s\n" % out("latency"))
     g.append('set title "Latency percentiles per run (loadgen, ms, log scale)"\n'
-             'set ylabel "ms"\nset xlabel "percentile"\n')
+             'set ylabel "ms"\nset key outside right top vertical\n')
     g.append("plot " + ", ".join(
         "%s using %d:xtic(1) with linespoints lw 2 pt 7 lc rgb \"%s\" title %s"
         % (dat("latency.dat"), i + 2, COLOURS[n], gp_quote(LABELS[n]))
         for i, n in enumerate(lat_runs)) + "\n")
     if tl_runs:
         g.append("set output %s\n" % out("timeline"))
-        g.append('set title "Answers per second during each run (warm-up included; log scale)"\n'
+        g.append('set title "Answers per second during each run, after the warm-up (loadgen progress; log scale)"\n'
                  'set xlabel "seconds since the run started"\nset ylabel "per second"\n')
         g.append("plot " + ", ".join(
             "%s index %d using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb \"%s\" title %s"
             % (dat("timeline.dat"), i, COLOURS[n], gp_quote(LABELS[n]))
             for i, n in enumerate(tl_runs)) + "\n")
-    g.append("unset xlabel\nunset logscale y\n")
+    g.append("unset xlabel\nunset logscale y\nset key below horizontal\n")
     g.append("set output %s\n" % out("cpu"))
     g.append('set title "CPU over each measured window (% of one core, /proc)"\n'
              'set ylabel "% of one core"\nset style data histograms\n'
@@ -502,6 +506,46 @@ def plots(res, runs, work, out_dir, stamp):
 
 
 # ---- markdown ----------------------------------------------------------------------
+
+def bottlenecks(res, runs, meta):
+    """Sentences read off the CPU samples: which core ran full in each run
+    (with the default split, the server's core and the core Postgres shares
+    with the load generators), and the bound Postgres' insert rate puts on
+    first-login initialize."""
+    shared = meta.get("pg_cpus") not in (None, "") and \
+        str(meta.get("pg_cpus")) == str(meta.get("load_cpus"))
+    lines = []
+    for name, _ in RUNS:
+        run = runs[name]
+        label = CPU_LABELS[name]
+        if not run.cpu:
+            continue
+        srv, pg, load = (run.cpu_pct(k) or 0.0 for k in ("cpu_s", "pg_cpu_s", "load_cpu_s"))
+        who = "nginx" if run.cpu.get("who") == "nginx" else "the server"
+        if shared:
+            c0, c1 = "CPU %s" % meta.get("server_cpus"), "CPU %s" % meta.get("pg_cpus")
+            parts = "%s %s of %s; Postgres %s + load generator %s on %s" % (
+                who, pct(srv), c0, pct(pg), pct(load), c1)
+            full = [c for c, v in ((c0, srv), (c1, pg + load)) if v >= 90.0]
+        else:
+            parts = "%s %s, Postgres %s, load generator %s" % (who, pct(srv), pct(pg), pct(load))
+            full = [w for w, v in ((who, srv), ("Postgres", pg), ("the load generator", load))
+                    if v >= 90.0]
+        verdict = " and ".join(full) + " ran full" if full else "no core ran full"
+        lines.append("**%s**: %s: %s." % (label, parts, verdict))
+    ins = res["pg_upsert_ceiling"]["insert_rows_per_s"]
+    ini = res["initialize_500"]
+    rows = (ini["rows"] / ini["distinct_users"]) if ini.get("rows") and ini.get("distinct_users") else None
+    if ins and rows and ini["rps"]:
+        bound = ins / rows
+        lines.append(
+            "A first-login initialize inserts %.0f rows, so Postgres' own insert rate here (%s "
+            "rows/s, psql alone) caps it at ~%s/s on this machine whatever the server does; "
+            "%s/s is %.2f of that cap. 100 x the reference's 150/s per CPU would need %s "
+            "rows/s." % (rows, fmt(ins), fmt(bound), fmt(ini["rps"]), ini["rps"] / bound,
+                         fmt(100 * REFERENCE_INIT_PER_CPU * rows)))
+    return lines
+
 
 def markdown(res, runs, meta, pngs):
     m, run = res["machine"], res["run"]
@@ -547,6 +591,10 @@ def markdown(res, runs, meta, pngs):
         if kind in pngs:
             out.append("### %s\n\n![%s](%s)\n" % (title, kind, pngs[kind]))
     out.append(cpu_table(runs) + "\n")
+    reading = bottlenecks(res, runs, meta)
+    if reading:
+        out.append("## Where each run is bound\n")
+        out.append("\n".join("- " + line for line in reading) + "\n")
     out.append("## What ran\n")
     w, s = run["warmup_s"], run["seconds"]
     out.append(
