@@ -75,7 +75,8 @@ def parse_h2load(text):
 def parse_out(path):
     """A load generator's stdout: loadgen's JSON, or h2load's text."""
     try:
-        text = open(path).read()
+        with open(path) as f:
+            text = f.read()
     except OSError:
         return {}
     try:
