@@ -79,6 +79,8 @@ void ingest_shard_before_sleep(struct ingest_shard *in);
 bool ingest_shard_drained(const struct ingest_shard *in);
 /* Shard exit only. */
 void ingest_shard_fini(struct ingest_shard *in);
+/* Distinct (user, goal) keys in the live buffer. */
+size_t ingest_shard_buffered(const struct ingest_shard *in);
 /* Which ingest_shard belongs to a shard (set by the application). */
 struct ingest_shard *ingest_shard_of(struct rt_shard *sh);
 

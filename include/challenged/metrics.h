@@ -63,6 +63,13 @@ struct obs_metrics {
 	_Atomic uint64_t http_connections;    /* gauge */
 	_Atomic uint64_t http_accepted;
 	_Atomic uint64_t http_refused;
+	/* Extend events, on their owner shard */
+	_Atomic uint64_t events_accepted;
+	_Atomic uint64_t events_refused;      /* buffer full: UNAVAILABLE */
+	_Atomic uint64_t event_flushes;
+	_Atomic uint64_t event_flush_rows;
+	_Atomic uint64_t event_flush_failures;
+	_Atomic uint64_t event_buffer_keys;   /* gauge */
 };
 
 /* Zeroes every counter and gauge; before the shard starts. */

@@ -244,6 +244,15 @@ static void publish_metrics(struct api_shard *as)
 	obs_set(&m->http_connections, as->http.n_conns);
 	obs_set(&m->http_accepted, as->http.n_accepted);
 	obs_set(&m->http_refused, as->http.n_refused);
+	if (as->ingest_started) {
+		const struct ingest_shard *in = &as->ingest;
+		obs_set(&m->events_accepted, in->events);
+		obs_set(&m->events_refused, in->refused);
+		obs_set(&m->event_flushes, in->flushes);
+		obs_set(&m->event_flush_rows, in->flush_rows);
+		obs_set(&m->event_flush_failures, in->flush_failures);
+		obs_set(&m->event_buffer_keys, ingest_shard_buffered(in));
+	}
 }
 
 void api_drop_cached_user(struct rt_shard *sh, const char *user, size_t len)

@@ -369,6 +369,11 @@ void ingest_shard_before_sleep(struct ingest_shard *in)
 	}
 }
 
+size_t ingest_shard_buffered(const struct ingest_shard *in)
+{
+	return evt_buffer_size(in->buffer);
+}
+
 bool ingest_shard_drained(const struct ingest_shard *in)
 {
 	return evt_buffer_size(in->buffer) == 0 && !in->in_flight && !in->acks &&

@@ -219,6 +219,27 @@ static void render_auth_and_conns(struct buf *b, struct obs_metrics *const *sh, 
 		MERGED(sh, n, http_refused));
 }
 
+static void render_events(struct buf *b, struct obs_metrics *const *sh, size_t n)
+{
+	counter(b, "challenged_events_accepted_total",
+		"OnMessage events merged into an owner shard's buffer.",
+		MERGED(sh, n, events_accepted));
+	counter(b, "challenged_events_refused_total",
+		"OnMessage events refused with UNAVAILABLE because the buffer was full.",
+		MERGED(sh, n, events_refused));
+	counter(b, "challenged_event_flushes_total", "Event flushes committed.",
+		MERGED(sh, n, event_flushes));
+	counter(b, "challenged_event_flush_rows_total",
+		"Buffered (user, goal) entries written by committed flushes.",
+		MERGED(sh, n, event_flush_rows));
+	counter(b, "challenged_event_flush_failures_total",
+		"Event flushes that failed and were retried with their batch.",
+		MERGED(sh, n, event_flush_failures));
+	PER_SHARD_GAUGE(b, "challenged_event_buffer_keys",
+			"Distinct (user, goal) keys buffered on the shard, not yet flushing.", sh, n,
+			event_buffer_keys);
+}
+
 /* Reads a small /proc file into out (NUL-terminated); returns its length or -errno. */
 static ssize_t read_small(const char *path, char *out, size_t cap)
 {
@@ -372,5 +393,6 @@ void obs_metrics_render(struct buf *out, struct obs_metrics *const *shards, size
 	render_latency(out, shards, n_shards);
 	render_db(out, shards, n_shards);
 	render_auth_and_conns(out, shards, n_shards);
+	render_events(out, shards, n_shards);
 	render_process(out);
 }
