@@ -134,6 +134,9 @@ void api_render_list_grpc(struct buf *b, const struct dom_config *cfg,
  * callers; answers 403/500 itself and returns false on failure. */
 bool api_identify_token(struct api_shard *as, struct api_req *req, struct str token);
 
+/* Sets req's user id; false when it is empty or longer than AUTH_SUB_MAX. */
+bool api_req_set_user(struct api_req *req, const char *id, size_t len);
+
 /* Identity (auth.md): fills req->user_id or answers the error itself and
  * returns false. */
 bool api_identify_optimized(struct api_shard *as, struct api_req *req, const struct h1_request *r);
@@ -152,6 +155,11 @@ bool api_req_check_ids(struct api_shard *as, struct api_req *req, bool need_goal
 bool api_req_after_events(struct api_shard *as, struct api_req *req, rt_msg_fn *resume);
 /* The database is unreachable or saturated: a fast 503 in the route's style. */
 void api_req_unavailable(struct api_shard *as, struct api_req *req);
+/* A gateway route's query outlived its deadline: 504 DeadlineExceeded. */
+void api_req_gateway_timeout(struct rt_shard *sh, struct rt_deadline *d);
+/* Decodes a gateway body into fields; answers the 400 itself on failure. */
+bool api_req_decode_body(struct api_shard *as, struct api_req *req, const char *body, size_t len,
+			 struct body_field *fields, size_t n_fields);
 /* Starts req's owner-side work with the shard's standard request deadline. */
 void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
 			  void (*expire)(struct rt_shard *, struct rt_deadline *));

@@ -218,16 +218,12 @@ void api_claim_start(struct api_shard *as, struct api_req *req, const struct api
 	/* The gateway decodes the body as a ClaimRewardRequest (its ids are
 	 * then overridden by the path): content ignored, malformed JSON not. */
 	struct str ignored_c, ignored_g;
-	char err[256];
 	struct body_field fields[] = {
 		{ "challenge_id", "challengeId", BODY_STRING, &ignored_c, false },
 		{ "goal_id", "goalId", BODY_STRING, &ignored_g, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
-			sizeof(err)) < 0) {
-		api_req_grpc_error(as, req, 400, 3, err);
+	if (!api_req_decode_body(as, req, body, len, fields, ARRAY_SIZE(fields)))
 		return;
-	}
 	if (!api_identify_gateway(as, req, r))
 		return;
 	if (api_req_path_ids(as, req, m, true))

@@ -71,16 +71,6 @@ void api_grpc_reply(struct api_req *req)
 
 /* ---- identity ------------------------------------------------------------------- */
 
-static bool set_user(struct api_req *req, const char *id, size_t len)
-{
-	if (len == 0 || len > AUTH_SUB_MAX)
-		return false;
-	memcpy(req->user_id, id, len);
-	req->user_id[len] = '\0';
-	req->user_len = len;
-	return true;
-}
-
 static bool identify(struct api_shard *as, struct api_req *req)
 {
 	if (!as->g->settings->auth_enabled) {
@@ -90,13 +80,13 @@ static bool identify(struct api_shard *as, struct api_req *req)
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 			const struct str *h = h2_call_header(req->call, keys[i]);
 			if (h && h->len > 0) {
-				if (set_user(req, h->ptr, h->len))
+				if (api_req_set_user(req, h->ptr, h->len))
 					return true;
 				api_req_grpc_error(as, req, 400, 3, "user id is longer than 256 bytes");
 				return false;
 			}
 		}
-		return set_user(req, "test-user-123", 13);
+		return api_req_set_user(req, "test-user-123", 13);
 	}
 	const struct str *h = h2_call_header(req->call, "authorization");
 	if (!h) {

@@ -15,7 +15,7 @@ static bool starts_with(struct str s, const char *prefix)
 	return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
 }
 
-static bool set_user(struct api_req *req, const char *id, size_t len)
+bool api_req_set_user(struct api_req *req, const char *id, size_t len)
 {
 	if (len == 0 || len > AUTH_SUB_MAX)
 		return false;
@@ -29,8 +29,8 @@ static bool mock_user(struct api_req *req, const struct h1_request *r, const cha
 {
 	const struct str *h = h1_header_get(r, "x-mock-user-id");
 	if (h && h->len > 0)
-		return set_user(req, h->ptr, h->len);
-	return set_user(req, fallback, strlen(fallback));
+		return api_req_set_user(req, h->ptr, h->len);
+	return api_req_set_user(req, fallback, strlen(fallback));
 }
 
 static enum auth_result verify(struct api_shard *as, struct str token, struct auth_identity *id,
@@ -79,7 +79,7 @@ bool api_identify_optimized(struct api_shard *as, struct api_req *req, const str
 	    payload_padded((struct str){ h->ptr + 7, h->len - 7 }) ||
 	    verify(as, (struct str){ h->ptr + 7, h->len - 7 }, &id, why_buf, sizeof(why_buf), &why) !=
 		    AUTH_OK ||
-	    !set_user(req, id.sub, id.sub_len)) {
+	    !api_req_set_user(req, id.sub, id.sub_len)) {
 		api_req_text(as, req, 401, "Unauthorized");
 		return false;
 	}
@@ -125,7 +125,7 @@ bool api_identify_token(struct api_shard *as, struct api_req *req, struct str to
 		api_req_grpc_error(as, req, 403, 7, why);
 		return false;
 	}
-	if (!set_user(req, id.sub, id.sub_len)) {
+	if (!api_req_set_user(req, id.sub, id.sub_len)) {
 		api_req_grpc_error(as, req, 500, 13,
 				   "failed to decode JWT claims: user ID (sub claim) is empty");
 		return false;

@@ -273,6 +273,25 @@ void api_req_unavailable(struct api_shard *as, struct api_req *req)
 		api_req_grpc_error(as, req, 503, 14, "database unavailable");
 }
 
+void api_req_gateway_timeout(struct rt_shard *sh, struct rt_deadline *d)
+{
+	struct api_req *req = container_of(d, struct api_req, deadline);
+	if (req->query)
+		db_query_abandon(req->query);
+	req->query = NULL;
+	api_req_grpc_error(api_shard_of(sh), req, 504, 4, "context deadline exceeded");
+}
+
+bool api_req_decode_body(struct api_shard *as, struct api_req *req, const char *body, size_t len,
+			 struct body_field *fields, size_t n_fields)
+{
+	char err[300];
+	if (body_decode(body, len, fields, n_fields, req->arena, err, sizeof(err)) == 0)
+		return true;
+	api_req_grpc_error(as, req, 400, 3, err);
+	return false;
+}
+
 void api_req_arm_deadline(struct api_shard *as, struct api_req *req,
 			  void (*expire)(struct rt_shard *, struct rt_deadline *))
 {

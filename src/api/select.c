@@ -159,15 +159,6 @@ static void on_rows(void *ctx, PGresult *res, enum db_error err, const char *msg
 	choose_and_write(req);
 }
 
-static void on_deadline(struct rt_shard *sh, struct rt_deadline *d)
-{
-	struct api_req *req = container_of(d, struct api_req, deadline);
-	if (req->query)
-		db_query_abandon(req->query);
-	req->query = NULL;
-	api_req_grpc_error(api_shard_of(sh), req, 504, 4, "context deadline exceeded");
-}
-
 static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 {
 	struct api_req *req = container_of(msg, struct api_req, msg);
@@ -182,7 +173,7 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 		api_req_unavailable(as, req);
 		return;
 	}
-	api_req_arm_deadline(as, req, on_deadline);
+	api_req_arm_deadline(as, req, api_req_gateway_timeout);
 }
 
 static bool find_challenge(struct api_shard *as, struct api_req *req)
@@ -200,16 +191,12 @@ static bool find_challenge(struct api_shard *as, struct api_req *req)
 void api_batch_select_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
 			    const struct h1_request *r, const char *body, size_t len)
 {
-	char err[300];
 	struct body_field fields[] = {
 		{ "goal_ids", "goalIds", BODY_STRING_LIST, &req->goal_ids, false },
 		{ "replace_existing", "replaceExisting", BODY_BOOL, &req->replace_existing, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
-			sizeof(err)) < 0) {
-		api_req_grpc_error(as, req, 400, 3, err);
+	if (!api_req_decode_body(as, req, body, len, fields, ARRAY_SIZE(fields)))
 		return;
-	}
 	if (!api_identify_gateway(as, req, r))
 		return;
 	if (api_req_path_ids(as, req, m, false))
@@ -265,17 +252,13 @@ void api_random_select_start(struct api_shard *as, struct api_req *req,
 			     const struct api_match *m, const struct h1_request *r,
 			     const char *body, size_t len)
 {
-	char err[300];
 	struct body_field fields[] = {
 		{ "count", "count", BODY_INT32, &req->count, false },
 		{ "replace_existing", "replaceExisting", BODY_BOOL, &req->replace_existing, false },
 		{ "exclude_active", "excludeActive", BODY_BOOL, &req->exclude_active, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
-			sizeof(err)) < 0) {
-		api_req_grpc_error(as, req, 400, 3, err);
+	if (!api_req_decode_body(as, req, body, len, fields, ARRAY_SIZE(fields)))
 		return;
-	}
 	if (!api_identify_gateway(as, req, r))
 		return;
 	if (api_req_path_ids(as, req, m, false))

@@ -37,15 +37,6 @@ static void on_written(void *ctx, PGresult *res, enum db_error err, const char *
 	api_req_reply(as, req);
 }
 
-static void on_deadline(struct rt_shard *sh, struct rt_deadline *d)
-{
-	struct api_req *req = container_of(d, struct api_req, deadline);
-	if (req->query)
-		db_query_abandon(req->query);
-	req->query = NULL;
-	api_req_grpc_error(api_shard_of(sh), req, 504, 4, "context deadline exceeded");
-}
-
 static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 {
 	struct api_req *req = container_of(msg, struct api_req, msg);
@@ -60,21 +51,17 @@ static void on_owner(struct rt_shard *sh, struct rt_msg *msg)
 		api_req_unavailable(as, req);
 		return;
 	}
-	api_req_arm_deadline(as, req, on_deadline);
+	api_req_arm_deadline(as, req, api_req_gateway_timeout);
 }
 
 void api_set_active_start(struct api_shard *as, struct api_req *req, const struct api_match *m,
 			  const struct h1_request *r, const char *body, size_t len)
 {
-	char err[256];
 	struct body_field fields[] = {
 		{ "is_active", "isActive", BODY_BOOL, &req->is_active, false },
 	};
-	if (body_decode(body, len, fields, ARRAY_SIZE(fields), req->arena, err,
-			sizeof(err)) < 0) {
-		api_req_grpc_error(as, req, 400, 3, err);
+	if (!api_req_decode_body(as, req, body, len, fields, ARRAY_SIZE(fields)))
 		return;
-	}
 	if (!api_identify_gateway(as, req, r))
 		return;
 	if (api_req_path_ids(as, req, m, true))

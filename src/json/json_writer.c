@@ -164,13 +164,7 @@ void json_write_string_proto(struct buf *b, const char *s, size_t len)
 
 void json_write_u64(struct buf *b, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	buf_append(b, tmp + i, sizeof(tmp) - i);
+	buf_append_u64(b, v);
 }
 
 void json_write_i64(struct buf *b, int64_t v)
