@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "challenged/api.h"
+#include "challenged/client.h"
 #include "challenged/apidocs.h"
 #include "challenged/h2.h"
 #include "challenged/ingest.h"
@@ -71,6 +72,41 @@ static struct h2_method *grpc_methods(bool api, bool events, size_t *n)
 	return all;
 }
 
+/*
+ * The IAM client login runs when rewards are real or auth is on (spec
+ * config.md); its failure is fatal with the reference's message. With
+ * fetch_keys the JWKS and revocation list come from IAM too. Returns NULL
+ * when nothing needs AGS.
+ */
+static struct client_ags *start_ags(const struct settings *st, bool fetch_keys,
+				    struct client_creds **creds)
+{
+	if (st->reward_mock && !st->auth_enabled)
+		return NULL;
+	struct client_ags_settings as = {
+		.base_url = st->ab_base_url,
+		.ca_file = st->ab_ca_file,
+		.client_id = st->ab_client_id,
+		.client_secret = st->ab_client_secret,
+		.namespace_ = st->namespace_,
+		.refresh_interval_s = (unsigned)st->refresh_interval_s,
+		.fetch_keys = fetch_keys,
+	};
+	struct client_ags *ags = NULL;
+	char err[1024];
+	if (client_ags_new(&as, &ags, err, sizeof(err)) < 0)
+		fatal("invalid AGS configuration", err);
+	char why[1024], msg[1200];
+	if (client_iam_bootstrap(ags, creds, why, sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "Error unable to login using clientId and clientSecret: %s",
+			 why);
+		fatal(msg, why);
+	}
+	obs_info("IAM start-up done", "\"base_url\":\"%s\",\"keys_from_iam\":%s",
+		 st->ab_base_url, fetch_keys ? "true" : "false");
+	return ags;
+}
+
 static void prepare_database(const struct settings *st, const char *conninfo)
 {
 	char err[1024];
@@ -113,11 +149,6 @@ int main(int argc, char **argv)
 		fatal("invalid configuration", err);
 	obs_log_level = st.log_level;
 
-	if (!st.reward_mock)
-		fatal("Invalid REWARD_CLIENT_MODE",
-		      "REWARD_CLIENT_MODE=real needs the AGS Platform client, which this build "
-		      "does not have yet; use REWARD_CLIENT_MODE=mock");
-
 	struct dom_config *config = NULL;
 	if (dom_config_load(st.config_path, (int64_t)time(NULL), &config, err, sizeof(err)) < 0)
 		fatal("Failed to load challenge config", err);
@@ -125,16 +156,21 @@ int main(int argc, char **argv)
 		 "\"challenges\":%zu,\"goals\":%zu,\"rotating_goals\":%zu", config->n_challenges,
 		 config->n_goals, config->n_rotating);
 
+	/* What this process serves (--role): REST, events, or both. */
+	bool serve_api = st.role != SETTINGS_ROLE_EVENTS;
+	bool serve_events = st.role != SETTINGS_ROLE_API;
+
 	struct auth_keyset *keys = NULL;
-	if (st.auth_enabled) {
+	if (st.auth_enabled && st.jwks_file) {
 		const char *why = NULL;
-		if (!st.jwks_file)
-			fatal("authentication is on but no keys are configured",
-			      "set AUTH_JWKS_FILE to a JWKS document, or "
-			      "PLUGIN_GRPC_SERVER_AUTH_ENABLED=false");
 		if (auth_keyset_load_file(st.jwks_file, &keys, &why) < 0)
 			fatal("cannot load AUTH_JWKS_FILE", why ? why : st.jwks_file);
 	}
+	struct client_creds *creds = NULL;
+	struct client_ags *ags = start_ags(&st, serve_api && st.auth_enabled && !keys, &creds);
+	/* The reference's e2e scripts tell the reward clients apart by these lines. */
+	obs_info(st.reward_mock ? "DevMockRewardClient initialized" : "AGSRewardClient initialized",
+		 NULL);
 
 	if (api_apidocs_init(st.base_path) < 0)
 		fatal("out of memory", "API documentation");
@@ -154,9 +190,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* What this process serves (--role): REST, events, or both. */
-	bool serve_api = st.role != SETTINGS_ROLE_EVENTS;
-	bool serve_events = st.role != SETTINGS_ROLE_API;
 	struct ingest_config ingest = {
 		.config = config,
 		.namespace_ = st.namespace_,
@@ -183,6 +216,8 @@ int main(int argc, char **argv)
 		.settings = &st,
 		.config = config,
 		.keys = keys,
+		.ags = ags,
+		.creds = creds,
 		.conninfo = conninfo,
 		.http_fds = serve_api ? open_listeners(st.shards, &http_port) : NULL,
 		.grpc_fds = open_listeners(st.shards, &grpc_port),
@@ -220,6 +255,8 @@ int main(int argc, char **argv)
 	free(methods);
 	free(g.metrics);
 	auth_keyset_free(keys);
+	client_creds_release(creds);
+	client_ags_free(ags);
 	dom_config_free(config);
 	api_apidocs_fini();
 	obs_info("stopped", NULL);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "challenged/auth.h"
+#include "challenged/client.h"
 #include "challenged/common.h"
 #include "challenged/db.h"
 #include "challenged/domain.h"
@@ -49,7 +50,9 @@ void api_route(struct str base_path, struct str method, struct str path, struct 
 struct api_global {
 	const struct settings *settings;
 	const struct dom_config *config;
-	const struct auth_keyset *keys;  /* NULL when auth is off */
+	const struct auth_keyset *keys;  /* AUTH_JWKS_FILE's keys; NULL: IAM's or auth off */
+	const struct client_ags *ags;    /* AGS settings; NULL when nothing calls AGS */
+	struct client_creds *creds;      /* start-up IAM credentials, or NULL */
 	const char *conninfo;
 	int *http_fds;                   /* one listening socket per shard; NULL: no REST */
 	int *grpc_fds;                   /* the same for gRPC */

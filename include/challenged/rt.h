@@ -171,6 +171,13 @@ const char *rt_buf_data(struct rt_shard *sh, unsigned bid);
 void rt_buf_recycle(struct rt_shard *sh, unsigned bid);
 
 void rt_send(struct rt_shard *sh, struct rt_op *op, int fd, const void *p, size_t len);
+/* One receive into the caller's buffer (outbound connections, where the
+ * bytes go straight into a TLS engine's record buffer). */
+void rt_recv(struct rt_shard *sh, struct rt_op *op, int fd, void *p, size_t len);
+/* Connects the non-blocking socket fd. The kernel reads addr when the SQE
+ * is submitted (maybe after this returns): keep it alive until completion. */
+void rt_connect(struct rt_shard *sh, struct rt_op *op, int fd, const struct sockaddr *addr,
+		unsigned addr_len);
 void rt_poll(struct rt_shard *sh, struct rt_op *op, int fd, unsigned events, bool multishot);
 /* Cancels every operation whose op pointer is op; their completions still
  * arrive (usually with -ECANCELED). */

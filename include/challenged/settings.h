@@ -18,6 +18,7 @@ struct settings {
 	size_t base_path_len;
 	const char *namespace_;        /* AB_NAMESPACE */
 	const char *ab_base_url;       /* AB_BASE_URL */
+	const char *ab_ca_file;        /* AB_CA_FILE: trust anchors for AGS (system bundle if NULL) */
 	const char *ab_client_id;      /* AB_CLIENT_ID */
 	const char *ab_client_secret;  /* AB_CLIENT_SECRET */
 	bool auth_enabled;             /* PLUGIN_GRPC_SERVER_AUTH_ENABLED */

@@ -24,7 +24,11 @@ struct api_shard {
 	struct obs_metrics metrics;
 	struct db_conn db;
 	struct db_pool tx_pool;                   /* claim transactions */
-	struct client_reward_config reward;
+	struct client_http *ags_http;             /* NULL unless AGS is used */
+	struct client_iam *iam;                   /* shard 0 with AGS only */
+	struct client_creds *creds;               /* this shard's current IAM credentials */
+	uint64_t kid_refresh_asked_ms;            /* last unknown-kid nudge sent to shard 0 */
+	struct client_rewards *rewards;
 	struct auth_cache *auth_cache;
 	uint64_t token_verifications;             /* token cache misses */
 	struct user_cache *user_cache;            /* NULL unless enabled */
@@ -122,6 +126,9 @@ void api_req_text(struct api_shard *current, struct api_req *req, int status, co
 /* Runs fn for req on the owner shard of req->user_id. */
 void api_req_to_owner(struct api_shard *as, struct api_req *req, rt_msg_fn *fn);
 struct api_shard *api_shard_of(struct rt_shard *sh);
+/* A token named a kid the IAM keys lack: ask shard 0 for an early JWKS
+ * refresh (rate-limited here and there). */
+void api_unknown_kid(struct api_shard *as);
 
 /* Answers a gRPC call from req's HTTP-shaped answer (grpc.c). */
 void api_grpc_reply(struct api_req *req);

@@ -262,6 +262,109 @@ void api_drop_cached_user(struct rt_shard *sh, const char *user, size_t len)
 		user_cache_drop(as->user_cache, user, len);
 }
 
+/* ---- IAM credentials: made on shard 0, swapped in on every shard -------- */
+
+struct creds_msg {
+	struct rt_msg msg;
+	struct client_creds *creds;
+};
+
+static void on_creds(struct rt_shard *sh, struct rt_msg *msg)
+{
+	struct creds_msg *m = container_of(msg, struct creds_msg, msg);
+	struct api_shard *as = sh->app;
+	if (!as) {
+		client_creds_release(m->creds);
+		free(m);
+		return;
+	}
+	struct client_creds *old = as->creds;
+	as->creds = m->creds;
+	/* Tokens verified with the old keys or before a revocation must be
+	 * checked again. */
+	if (!old || old->keys != m->creds->keys) {
+		struct auth_cache *fresh = auth_cache_new(AUTH_CACHE_ENTRIES);
+		if (fresh) {
+			client_rewards_free(as->rewards);
+	client_iam_free(as->iam);
+	client_ags_http_free(as->ags_http);
+	client_creds_release(as->creds);
+	auth_cache_free(as->auth_cache);
+			as->auth_cache = fresh;
+		}
+	}
+	client_creds_release(old);
+	free(m);
+}
+
+static void publish_creds(void *ctx, struct client_creds *creds)
+{
+	struct api_shard *as = ctx;
+	for (unsigned i = 0; i < as->sh->n_shards; i++) {
+		struct creds_msg *m = calloc(1, sizeof(*m));
+		if (!m) {
+			obs_error("credentials not sent to a shard", "\"shard\":%u", i);
+			continue;
+		}
+		client_creds_retain(creds);
+		m->creds = creds;
+		m->msg.run = on_creds;
+		rt_mailbox_send(as->sh, i, &m->msg);
+	}
+}
+
+static void on_unknown_kid(struct rt_shard *sh, struct rt_msg *msg)
+{
+	struct api_shard *as = sh->app;
+	if (as && as->iam)
+		client_iam_unknown_kid(as->iam);
+	free(msg);
+}
+
+void api_unknown_kid(struct api_shard *as)
+{
+	if (!as->g->ags || as->g->keys)
+		return;
+	if (as->kid_refresh_asked_ms &&
+	    as->sh->now_ms - as->kid_refresh_asked_ms < CLIENT_IAM_KID_REFRESH_MS)
+		return;
+	struct rt_msg *m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	as->kid_refresh_asked_ms = as->sh->now_ms;
+	m->run = on_unknown_kid;
+	rt_mailbox_send(as->sh, 0, m);
+}
+
+/* The shard's AGS client, IAM refreshes on shard 0, and the reward client. */
+static int ags_start(struct api_shard *as)
+{
+	const struct api_global *g = as->g;
+	const struct settings *st = g->settings;
+	if (g->ags) {
+		as->ags_http = client_ags_http_new(as->sh, g->ags);
+		if (!as->ags_http)
+			return -1;
+		client_creds_retain(g->creds);
+		as->creds = g->creds;
+		if (as->sh->id == 0) {
+			as->iam = client_iam_new(as->sh, g->ags, as->ags_http, g->creds,
+						 publish_creds, as);
+			if (!as->iam)
+				return -1;
+		}
+	}
+	struct client_reward_config rc = {
+		.mock = st->reward_mock,
+		.namespace_ = st->namespace_,
+		.ags = g->ags,
+	};
+	client_reward_latency_parse(st->mock_reward_latency, &rc.latency_min_ms,
+				    &rc.latency_max_ms);
+	as->rewards = client_rewards_new(as->sh, &rc, as->ags_http, &as->creds);
+	return as->rewards ? 0 : -1;
+}
+
 static int on_start(struct rt_shard *sh)
 {
 	const struct api_global *g = sh->app_global;
@@ -293,10 +396,8 @@ static int on_start(struct rt_shard *sh)
 		return -1;
 	if (db_pool_init(&as->tx_pool, sh, g->conninfo, st->tx_conns) < 0)
 		return -1;
-	as->reward.mock = st->reward_mock;
-	as->reward.namespace_ = st->namespace_;
-	client_reward_latency_parse(st->mock_reward_latency, &as->reward.latency_min_ms,
-				    &as->reward.latency_max_ms);
+	if (ags_start(as) < 0)
+		return -1;
 	struct h1_server_config hc = {
 		.limits = { .max_head = 16 * 1024, .max_body = st->max_body },
 		.max_conns = st->max_conns,

@@ -148,7 +148,7 @@ static void on_read(void *ctx, enum db_error err, const char *msg)
 		return;
 	}
 	req->claim_phase = PHASE_GRANT;
-	if (client_reward_grant(req->owner->sh, &req->owner->reward, req->goal, req->user_id,
+	if (client_reward_grant(req->owner->rewards, req->goal, req->user_id, req->deadline.at_ms,
 				on_granted, req, &req->grant) < 0)
 		on_granted(req, false, "out of memory");
 }

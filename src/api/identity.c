@@ -41,12 +41,18 @@ static enum auth_result verify(struct api_shard *as, struct str token, struct au
 		return AUTH_OK;
 	*why = "public key not found";
 	as->token_verifications++;
-	if (!as->g->keys)
-		return AUTH_INVALID;
-	enum auth_result r = auth_verify(as->g->keys, token.ptr, token.len,
-					 as->g->settings->namespace_, now, id, why_buf, why_len, why);
+	/* AUTH_JWKS_FILE's keys win; otherwise IAM's, with its revocation list. */
+	const struct client_keys *iam = as->creds ? as->creds->keys : NULL;
+	const struct auth_keyset *ks = as->g->keys ? as->g->keys : iam ? iam->keyset : NULL;
+	const struct auth_revocation *rv = as->g->keys || !iam ? NULL : iam->revocation;
+	enum auth_result r = AUTH_INVALID;
+	if (ks)
+		r = auth_verify(ks, rv, token.ptr, token.len, as->g->settings->namespace_, now, id,
+				why_buf, why_len, why);
 	if (r == AUTH_OK)
 		auth_cache_insert(as->auth_cache, token.ptr, token.len, id);
+	else if (r == AUTH_INVALID && strcmp(*why, "public key not found") == 0)
+		api_unknown_kid(as); /* maybe a key rotation: refresh early */
 	return r;
 }
 

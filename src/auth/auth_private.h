@@ -8,6 +8,7 @@
 #include <bearssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "challenged/auth.h"
 
@@ -34,5 +35,12 @@ struct auth_keyset {
 /* The key a token's kid names (the last one when listed twice), or NULL. */
 const struct auth_key *auth_keyset_find(const struct auth_keyset *ks, const char *kid,
 					size_t kid_len);
+
+/*
+ * MurmurHash3_x64_128 of len bytes at data (NULL allowed when len is 0):
+ * out[0] and out[1] are the two 64-bit halves h1 and h2, the pair Go's
+ * spaolacci/murmur3 Sum128 returns. Pure; any thread.
+ */
+void auth_murmur3_x64_128(const void *data, size_t len, uint32_t seed, uint64_t out[2]);
 
 #endif

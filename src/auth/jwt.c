@@ -32,6 +32,8 @@
  * | INVALID     | square/go-jose/jwt: validation failed, token not valid yet (nbf) | now + 60 s < nbf |
  * | INVALID     | square/go-jose/jwt: validation failed, token is expired (exp) | now - 60 s > exp |
  * | INVALID     | square/go-jsoe/jwt: validation field, token issued in the future (iat) | now + 60 s < iat (typos are go-jose's) |
+ * | INVALID     | token was revoked                                          | the whole token is in the revocation Bloom filter |
+ * | INVALID     | user was revoked                                           | sub revoked at or after iat (iat 0 when absent) |
  * | INVALID     | extend namespace from token has different a namespace with grpc server | extend_namespace set and not ours |
  * | INVALID     | token is longer than 16384 bytes                           | ours: the reference has no limit, our stack buffer does |
  * | BAD_CLAIMS  | failed to decode JWT claims: failed to decode JWT payload: illegal base64 data at input byte N | payload carries '=' padding that is not exact (go-jose trims it, the gateway does not) |
@@ -51,6 +53,8 @@
 #define TXT_NBF "square/go-jose/jwt: validation failed, token not valid yet (nbf)"
 #define TXT_EXP "square/go-jose/jwt: validation failed, token is expired (exp)"
 #define TXT_IAT "square/go-jsoe/jwt: validation field, token issued in the future (iat)"
+#define TXT_TOKEN_REVOKED "token was revoked"
+#define TXT_USER_REVOKED "user was revoked"
 #define TXT_NS "extend namespace from token has different a namespace with grpc server"
 #define TXT_LONG "token is longer than 16384 bytes"
 #define TXT_CLAIMS "failed to decode JWT claims: "
@@ -68,6 +72,14 @@ struct verdict {
 	char *buf;
 	size_t len;
 	const char **why;
+};
+
+/* What the validator holds a payload against. */
+struct expect {
+	const char *ns; /* NULL: no extend_namespace check */
+	int64_t now;
+	const struct auth_revocation *rv; /* NULL: no revocation checks */
+	struct str token;                 /* the whole JWS, as the Bloom filter hashes it */
 };
 
 static enum auth_result fail(struct verdict *v, enum auth_result r, const char *text)
@@ -265,11 +277,15 @@ struct claims {
 	const struct json_value *sub, *ns, *ext_ns;
 };
 
-/* The validator's pass: go-jose's case-sensitive decode, then the clock. */
+/*
+ * The validator's pass: go-jose's case-sensitive decode, the clock, the
+ * revocation list, then extend_namespace.
+ */
 static enum auth_result validator_claims(struct verdict *v, const struct json_value *root,
-					 const char *ns, int64_t now, struct claims *c)
+					 const struct expect *x, struct claims *c)
 {
-	int64_t t_lo = go_time(now) - AUTH_LEEWAY_S, t_hi = go_time(now) + AUTH_LEEWAY_S;
+	int64_t t_lo = go_time(x->now) - AUTH_LEEWAY_S, t_hi = go_time(x->now) + AUTH_LEEWAY_S;
+	const char *ns = x->ns;
 	enum auth_result r;
 
 	if (root->type != JSON_OBJECT && root->type != JSON_NULL)
@@ -289,6 +305,12 @@ static enum auth_result validator_claims(struct verdict *v, const struct json_va
 		return fail(v, AUTH_INVALID, TXT_EXP);
 	if (c->has_iat && t_hi < go_time(c->iat))
 		return fail(v, AUTH_INVALID, TXT_IAT);
+	if (auth_revocation_token_revoked(x->rv, x->token.ptr, x->token.len))
+		return fail(v, AUTH_INVALID, TXT_TOKEN_REVOKED);
+	/* Go passes Subject "" and IssuedAt 0 for absent claims. */
+	if (auth_revocation_user_revoked(x->rv, c->sub ? c->sub->str : "", c->sub ? c->sub->len : 0,
+					 c->has_iat ? c->iat : 0))
+		return fail(v, AUTH_INVALID, TXT_USER_REVOKED);
 	if (ns && c->ext_ns && c->ext_ns->len > 0 &&
 	    (c->ext_ns->len != strlen(ns) || memcmp(c->ext_ns->str, ns, c->ext_ns->len) != 0))
 		return fail(v, AUTH_INVALID, TXT_NS);
@@ -335,7 +357,7 @@ static enum auth_result gateway_claims(struct verdict *v, const struct json_valu
 }
 
 static enum auth_result payload_check(struct verdict *v, const unsigned char *pay, size_t len,
-				      const char *ns, int64_t now, struct auth_identity *id,
+				      const struct expect *x, struct auth_identity *id,
 				      bool padding_ok, size_t pad_bad_at)
 {
 	struct claims c = { 0 };
@@ -345,7 +367,7 @@ static enum auth_result payload_check(struct verdict *v, const unsigned char *pa
 
 	if (json_parse((const char *)pay, len, 0, &doc, &jwhy) < 0)
 		return fail(v, AUTH_INVALID, jwhy ? jwhy : "invalid JSON in JWT payload");
-	r = validator_claims(v, json_doc_root(doc), ns, now, &c);
+	r = validator_claims(v, json_doc_root(doc), x, &c);
 	if (r != AUTH_OK)
 		goto out;
 	if (!padding_ok) {
@@ -354,18 +376,21 @@ static enum auth_result payload_check(struct verdict *v, const unsigned char *pa
 		goto out;
 	}
 	r = gateway_claims(v, json_doc_root(doc), id);
-	if (r == AUTH_OK)
+	if (r == AUTH_OK) {
 		id->exp = c.has_exp ? c.exp : 0;
+		id->iat = c.has_iat ? c.iat : 0;
+	}
 out:
 	json_doc_free(doc);
 	return r;
 }
 
-enum auth_result auth_verify(const struct auth_keyset *ks, const char *token, size_t len,
-			     const char *extend_namespace, int64_t now,
-			     struct auth_identity *id, char *why_buf, size_t why_len,
+enum auth_result auth_verify(const struct auth_keyset *ks, const struct auth_revocation *rv,
+			     const char *token, size_t len, const char *extend_namespace,
+			     int64_t now, struct auth_identity *id, char *why_buf, size_t why_len,
 			     const char **why)
 {
+	const struct expect x = { extend_namespace, now, rv, { token, len } };
 	unsigned char buf[DECODED_MAX];
 	const char *ignored;
 	struct verdict v = { why_buf, why_len, why ? why : &ignored };
@@ -401,6 +426,5 @@ enum auth_result auth_verify(const struct auth_keyset *ks, const char *token, si
 	if (!signature_ok(key, token, (size_t)(seg[2].ptr - 1 - token), buf + dlen[0] + dlen[1],
 			  dlen[2]))
 		return fail(&v, AUTH_INVALID, TXT_CRYPTO);
-	return payload_check(&v, buf + dlen[0], dlen[1], extend_namespace, now, id, padding_ok,
-			     pad_bad_at);
+	return payload_check(&v, buf + dlen[0], dlen[1], &x, id, padding_ok, pad_bad_at);
 }

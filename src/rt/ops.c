@@ -41,6 +41,21 @@ void rt_send(struct rt_shard *sh, struct rt_op *op, int fd, const void *p, size_
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void rt_recv(struct rt_shard *sh, struct rt_op *op, int fd, void *p, size_t len)
+{
+	struct io_uring_sqe *sqe = rt_sqe(sh);
+	io_uring_prep_recv(sqe, fd, p, len, 0);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void rt_connect(struct rt_shard *sh, struct rt_op *op, int fd, const struct sockaddr *addr,
+		unsigned addr_len)
+{
+	struct io_uring_sqe *sqe = rt_sqe(sh);
+	io_uring_prep_connect(sqe, fd, addr, addr_len);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 void rt_poll(struct rt_shard *sh, struct rt_op *op, int fd, unsigned events, bool multishot)
 {
 	struct io_uring_sqe *sqe = rt_sqe(sh);

@@ -135,6 +135,7 @@ static int load_env(struct settings *s, char *err, size_t err_len)
 	s->base_path_len = strlen(bp);
 	s->namespace_ = env_or("AB_NAMESPACE", "accelbyte");
 	s->ab_base_url = env_or("AB_BASE_URL", "");
+	s->ab_ca_file = getenv("AB_CA_FILE");
 	s->ab_client_id = env_or("AB_CLIENT_ID", "");
 	s->ab_client_secret = env_or("AB_CLIENT_SECRET", "");
 	s->auth_enabled = lower_equals_true(env_or("PLUGIN_GRPC_SERVER_AUTH_ENABLED", "true"));

@@ -3,9 +3,10 @@
  * fixed keyset (the public half of tests/unit/auth/test_key.pem) and a fixed
  * clock, then through a shard's cache, plus both base64url modes. Random
  * bytes never carry a valid signature, so the same bytes also go straight to
- * the claim checks behind it (jwt.c is included to reach them). Nothing may
- * crash, leak or read out of bounds; an accepted token must come back from
- * the cache with the same identity.
+ * the claim checks behind it (jwt.c is included to reach them), against a
+ * fixed revocation list; they are also parsed as a revocation list. Nothing
+ * may crash, leak or read out of bounds; an accepted token must come back
+ * from the cache with the same identity.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +26,32 @@ static const char fuzz_jwks[] =
 	"gdFadN02alq7v6AldvLTUQ"
 	"\"},{\"kty\":\"RSA\",\"kid\":\"small\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}";
 
+/* Half the filter bits set, so the claim checks see both answers. */
+static const char fuzz_revocation[] =
+	"{\"revoked_tokens\":{\"m\":256,\"k\":2,\"bits\":[6148914691236517205,"
+	"12297829382473034410,0,18446744073709551615]},\"revoked_users\":["
+	"{\"id\":\"u\",\"revoked_at\":\"2025-06-15T15:06:40Z\"},"
+	"{\"id\":\"user-1\",\"revoked_at\":\"2020-01-01T00:00:00.5+07:00\"}]}";
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The bytes as a revocation list document; a parsed one must answer. */
+static void check_revocation(const uint8_t *data, size_t size)
+{
+	struct auth_revocation *rv = NULL;
+	const char *why = NULL;
+
+	if (auth_revocation_from_json((const char *)data, size, &rv, &why) < 0) {
+		if (!why)
+			abort();
+		return;
+	}
+	(void)auth_revocation_token_revoked(rv, (const char *)data, size);
+	(void)auth_revocation_user_revoked(rv, (const char *)data, size < 8 ? size : 8, 0);
+	if (auth_revocation_bits(rv) % 64 != 0)
+		abort();
+	auth_revocation_free(rv);
+}
 
 static void check_cache(struct auth_cache *c, const char *tok, size_t len,
 			const struct auth_identity *id)
@@ -45,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct auth_keyset *ks;
 	static struct auth_cache *cache;
+	static struct auth_revocation *rv;
 	static unsigned char out[AUTH_TOKEN_MAX];
 	char why_buf[AUTH_WHY_MAX];
 	struct auth_identity id;
@@ -54,11 +81,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ks) {
 		if (auth_keyset_from_jwks(fuzz_jwks, sizeof(fuzz_jwks) - 1, &ks, &why) < 0)
 			abort();
+		if (auth_revocation_from_json(fuzz_revocation, sizeof(fuzz_revocation) - 1, &rv,
+					      &why) < 0)
+			abort();
 		cache = auth_cache_new(32);
 		if (!cache)
 			abort();
 	}
-	r = auth_verify(ks, tok, size, "ns1", FUZZ_NOW, &id, why_buf, sizeof(why_buf), &why);
+	r = auth_verify(ks, rv, tok, size, "ns1", FUZZ_NOW, &id, why_buf, sizeof(why_buf), &why);
 	if (r == AUTH_OK) {
 		if (why || id.sub_len == 0 || id.sub_len > AUTH_SUB_MAX || id.sub[id.sub_len])
 			abort();
@@ -69,12 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	why = NULL;
 	{
 		struct verdict v = { why_buf, sizeof(why_buf), &why };
+		struct expect x = { "ns1", FUZZ_NOW, size % 3 ? rv : NULL, { tok, size } };
 
-		r = payload_check(&v, data, size, "ns1", FUZZ_NOW, &id, size % 7 != 0, size);
+		r = payload_check(&v, data, size, &x, &id, size % 7 != 0, size);
 		if (r == AUTH_OK ? (why || id.sub_len == 0 || id.sub_len > AUTH_SUB_MAX)
 				 : (!why || strlen(why) >= AUTH_WHY_MAX))
 			abort();
 	}
+	check_revocation(data, size);
 	if (size <= sizeof(out)) {
 		(void)auth_b64url_decode(tok, size, false, out, sizeof(out), NULL);
 		(void)auth_b64url_decode(tok, size, true, out, sizeof(out), NULL);

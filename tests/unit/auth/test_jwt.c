@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "challenged/auth.h"
+#include "auth_private.h"
 #include "mint.h"
 
 #define TXT_CRYPTO "square/go-jose: error in cryptographic primitive"
@@ -14,6 +15,7 @@
 #define HDR_OK "{\"alg\":\"RS256\",\"kid\":\"" MINT_KID "\"}"
 
 static struct auth_keyset *ks;
+static struct auth_revocation *rv; /* NULL but in test_revocation */
 static char tok[16384 + 64];
 static char why_buf[AUTH_WHY_MAX];
 static struct auth_identity id;
@@ -22,7 +24,7 @@ static enum auth_result verify_ns(const char *t, size_t len, const char *ns, int
 				  const char **why)
 {
 	memset(&id, 0xa5, sizeof(id));
-	return auth_verify(ks, t, len, ns, now, &id, why_buf, sizeof(why_buf), why);
+	return auth_verify(ks, rv, t, len, ns, now, &id, why_buf, sizeof(why_buf), why);
 }
 
 /* Verifies t at MINT_NOW against namespace "ns1" and checks result and text. */
@@ -59,10 +61,12 @@ static void test_valid(void)
 
 	expect_ok(tok, n, "user-1");
 	CHECK_INT_EQ(id.exp, MINT_NOW + 3600);
+	CHECK_INT_EQ(id.iat, MINT_NOW);
 	/* No exp claim: accepted, reported as 0 so the cache bounds its life. */
 	n = mint(tok, "{\"sub\":\"user-2\"}");
 	expect_ok(tok, n, "user-2");
 	CHECK_INT_EQ(id.exp, 0);
+	CHECK_INT_EQ(id.iat, 0);
 	/* null claims count as absent, as Go decodes them. */
 	n = mint(tok, "{\"sub\":\"u\",\"exp\":null,\"nbf\":null,\"extend_namespace\":null}");
 	expect_ok(tok, n, "u");
@@ -309,14 +313,17 @@ static void test_why_without_buffer(void)
 {
 	const char *why = NULL;
 
-	CHECK_INT_EQ(auth_verify(ks, "ab!c.eyJ9.c2ln", 14, NULL, MINT_NOW, &id, NULL, 0, &why),
+	CHECK_INT_EQ(auth_verify(ks, NULL, "ab!c.eyJ9.c2ln", 14, NULL, MINT_NOW, &id, NULL, 0,
+				 &why),
 		     AUTH_INVALID);
 	CHECK_STR_EQ(why, "illegal base64 data at input byte ");
 	/* A short buffer truncates. */
-	CHECK_INT_EQ(auth_verify(ks, "ab!c.eyJ9.c2ln", 14, NULL, MINT_NOW, &id, why_buf, 8, &why),
+	CHECK_INT_EQ(auth_verify(ks, NULL, "ab!c.eyJ9.c2ln", 14, NULL, MINT_NOW, &id, why_buf, 8,
+				 &why),
 		     AUTH_INVALID);
 	CHECK_STR_EQ(why, "illegal");
-	CHECK_INT_EQ(auth_verify(ks, "a.b", 3, NULL, MINT_NOW, &id, NULL, 0, NULL), AUTH_INVALID);
+	CHECK_INT_EQ(auth_verify(ks, NULL, "a.b", 3, NULL, MINT_NOW, &id, NULL, 0, NULL),
+		     AUTH_INVALID);
 }
 
 /* How a shard uses the pair: look up, verify on a miss, remember. */
@@ -340,6 +347,124 @@ static void test_with_cache(void)
 	auth_cache_free(c);
 }
 
+/*
+ * Builds the list IAM would send: the given tokens in a Bloom filter of
+ * 16 words with k = 4 (the index rule is pinned in test_revocation.c), and
+ * users as a JSON array body.
+ */
+static struct auth_revocation *revocation(const char *const *tokens, const char *users)
+{
+	uint64_t bits[16] = { 0 };
+	char json[2048];
+	size_t n;
+	const char *why = NULL;
+	struct auth_revocation *r = NULL;
+
+	for (; *tokens; tokens++) {
+		uint64_t h[2], combined;
+
+		auth_murmur3_x64_128(*tokens, strlen(*tokens), 0, h);
+		combined = h[0];
+		for (int i = 0; i < 4; i++) {
+			uint64_t idx = (combined & INT64_MAX) % (16 * 64);
+
+			bits[idx / 64] |= UINT64_C(1) << (idx % 64);
+			combined += h[1];
+		}
+	}
+	n = (size_t)snprintf(json, sizeof(json),
+			     "{\"revoked_tokens\":{\"m\":1024,\"k\":4,\"bits\":[");
+	for (int i = 0; i < 16; i++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s%" PRIu64, i ? "," : "",
+				      bits[i]);
+	snprintf(json + n, sizeof(json) - n, "]},\"revoked_users\":[%s]}", users);
+	CHECK_INT_EQ(auth_revocation_from_json(json, strlen(json), &r, &why), 0);
+	return r;
+}
+
+#define TXT_TOKEN_REVOKED "token was revoked"
+#define TXT_USER_REVOKED "user was revoked"
+#define TXT_EXPIRED "square/go-jose/jwt: validation failed, token is expired (exp)"
+#define TXT_NS "extend namespace from token has different a namespace with grpc server"
+/* user-1 revoked at MINT_NOW, the iat the tokens below carry. */
+#define USER1_AT_NOW "{\"id\":\"user-1\",\"revoked_at\":\"2025-06-15T22:06:40+07:00\"}"
+
+static void test_revocation(void)
+{
+	char revoked_tok[2048], other[2048];
+	const char *list[] = { revoked_tok, NULL }, *none[] = { NULL };
+	size_t rn, on, n;
+
+	/* Same claims, two tokens: only the first goes into the filter. */
+	rn = mint(revoked_tok, "{\"sub\":\"user-2\",\"iat\":1750000000,\"exp\":1750003600}");
+	on = mint(other, "{\"sub\":\"user-2\",\"iat\":1750000001,\"exp\":1750003600}");
+	rv = revocation(list, USER1_AT_NOW);
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_TOKEN_REVOKED);
+	expect_ok(other, on, "user-2");
+	/* The filter hashes the token exactly as given: '=' padding changes it. */
+	strcpy(revoked_tok + rn, "==");
+	expect_ok(revoked_tok, rn + 2, "user-2");
+	revoked_tok[rn] = '\0';
+	/* The clock comes first... */
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_TOKEN_REVOKED);
+	{
+		const char *why = NULL;
+
+		CHECK_INT_EQ(verify_ns(revoked_tok, rn, "ns1", MINT_NOW + 3661, &why),
+			     AUTH_INVALID);
+		CHECK_STR_EQ(why, TXT_EXPIRED);
+	}
+	auth_revocation_free(rv);
+
+	/* ...then the token, then the user, then extend_namespace, then sub. */
+	rn = mint(revoked_tok, "{\"sub\":\"user-1\",\"iat\":1750000000,"
+			       "\"extend_namespace\":\"other\"}");
+	rv = revocation(list, USER1_AT_NOW);
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_TOKEN_REVOKED);
+	auth_revocation_free(rv);
+	rv = revocation(none, USER1_AT_NOW);
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_USER_REVOKED);
+	auth_revocation_free(rv);
+	rv = revocation(none, "");
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_NS);
+	auth_revocation_free(rv);
+	rn = mint(revoked_tok, "{\"sub\":\"\",\"iat\":1750000000}");
+	rv = revocation(list, "");
+	EXPECT_FAIL(revoked_tok, rn, AUTH_INVALID, TXT_TOKEN_REVOKED);
+	auth_revocation_free(rv);
+	rv = NULL;
+	EXPECT_FAIL(revoked_tok, rn, AUTH_BAD_CLAIMS,
+		    "failed to decode JWT claims: user ID (sub claim) is empty");
+
+	/* A user revoked at or after the token's iat; later tokens pass. */
+	rv = revocation(none, USER1_AT_NOW);
+	n = mint(tok, "{\"sub\":\"user-1\",\"iat\":1749999999}");
+	EXPECT_FAIL(tok, n, AUTH_INVALID, TXT_USER_REVOKED);
+	n = mint(tok, "{\"sub\":\"user-1\",\"iat\":1750000000}");
+	EXPECT_FAIL(tok, n, AUTH_INVALID, TXT_USER_REVOKED);
+	n = mint(tok, "{\"sub\":\"user-1\",\"iat\":1750000000.7}");
+	EXPECT_FAIL(tok, n, AUTH_INVALID, TXT_USER_REVOKED);
+	n = mint(tok, "{\"sub\":\"user-1\",\"iat\":1750000001}");
+	expect_ok(tok, n, "user-1");
+	CHECK_INT_EQ(id.iat, MINT_NOW + 1);
+	/* No iat counts as 0: revoked whenever the user is. */
+	n = mint(tok, "{\"sub\":\"user-1\"}");
+	EXPECT_FAIL(tok, n, AUTH_INVALID, TXT_USER_REVOKED);
+	/* Another user, or a case variant of the id, is not. */
+	n = mint(tok, "{\"sub\":\"user-11\",\"iat\":1}");
+	expect_ok(tok, n, "user-11");
+	n = mint(tok, "{\"sub\":\"USER-1\",\"iat\":1}");
+	expect_ok(tok, n, "USER-1");
+	/* go-jose reads "sub" case-sensitively: a lone "Sub" is user "" to it. */
+	n = mint(tok, "{\"Sub\":\"user-1\",\"iat\":1}");
+	expect_ok(tok, n, "user-1");
+	auth_revocation_free(rv);
+	rv = NULL;
+	/* Without a list nothing is revoked. */
+	n = mint(tok, "{\"sub\":\"user-1\",\"iat\":1}");
+	expect_ok(tok, n, "user-1");
+}
+
 int main(void)
 {
 	const char *why = NULL;
@@ -355,6 +480,7 @@ int main(void)
 	test_payload_padding();
 	test_why_without_buffer();
 	test_with_cache();
+	test_revocation();
 	auth_keyset_free(ks);
 	return 0;
 }

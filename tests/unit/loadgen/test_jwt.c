@@ -20,7 +20,7 @@ static void verify_ok(const struct auth_keyset *ks, const struct buf *tok, const
 	char why_buf[AUTH_WHY_MAX];
 	const char *why = NULL;
 
-	CHECK_INT_EQ(auth_verify(ks, tok->data, tok->len, NULL, now, &id, why_buf,
+	CHECK_INT_EQ(auth_verify(ks, NULL, tok->data, tok->len, NULL, now, &id, why_buf,
 				 sizeof(why_buf), &why), AUTH_OK);
 	CHECK_MEM_EQ(id.sub, id.sub_len, sub);
 	CHECK_INT_EQ(id.exp, exp);
@@ -96,8 +96,9 @@ int main(void)
 		struct auth_identity id;
 		char why_buf[AUTH_WHY_MAX];
 
-		CHECK_INT_EQ(auth_verify(ks, tok.data, tok.len, NULL, now + 60 + AUTH_LEEWAY_S + 1,
-					 &id, why_buf, sizeof(why_buf), &why), AUTH_INVALID);
+		CHECK_INT_EQ(auth_verify(ks, NULL, tok.data, tok.len, NULL,
+					 now + 60 + AUTH_LEEWAY_S + 1, &id, why_buf,
+					 sizeof(why_buf), &why), AUTH_INVALID);
 	}
 	/* Appending keeps what the buffer held. */
 	buf_reset(&tok);

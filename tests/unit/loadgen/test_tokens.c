@@ -49,8 +49,8 @@ static void check_lines(const struct lg_config *cfg, const struct auth_keyset *k
 
 		CHECK(strncmp(line, "Authorization: Bearer ", 22) == 0);
 		CHECK(memcmp(line + len - 2, "\r\n", 2) == 0);
-		CHECK_INT_EQ(auth_verify(ks, line + 22, len - 24, NULL, (int64_t)time(NULL), &id,
-					 why_buf, sizeof(why_buf), &why), AUTH_OK);
+		CHECK_INT_EQ(auth_verify(ks, NULL, line + 22, len - 24, NULL, (int64_t)time(NULL),
+					 &id, why_buf, sizeof(why_buf), &why), AUTH_OK);
 		CHECK_MEM_EQ(id.sub, id.sub_len, ids[u]);
 	}
 }

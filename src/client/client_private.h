@@ -1,0 +1,30 @@
+/*
+ * What the client module's files share: the process-wide AGS settings.
+ */
+#ifndef CHALLENGED_CLIENT_PRIVATE_H
+#define CHALLENGED_CLIENT_PRIVATE_H
+
+#include "challenged/client.h"
+#include "challenged/tls.h"
+#include "http_client.h"
+#include "http_codec.h"
+
+/* Every AGS request: bounded, and small answers only. */
+#define CLIENT_AGS_CONNECT_TIMEOUT_MS 5000
+#define CLIENT_AGS_IDLE_TIMEOUT_MS 30000
+#define CLIENT_AGS_MAX_HEAD (16 * 1024)
+#define CLIENT_AGS_MAX_BODY (8 * 1024 * 1024) /* a revocation list can be large */
+#define CLIENT_AGS_MAX_CONNS 64
+
+struct client_ags {
+	struct client_url base;
+	struct tls_trust *trust; /* NULL when the base URL is plain http */
+	char *client_id;
+	char *client_secret;
+	char *namespace_;
+	char *basic_auth;        /* "Authorization: Basic base64(id:secret)" */
+	unsigned refresh_interval_s;
+	bool fetch_keys;
+};
+
+#endif
