@@ -244,9 +244,7 @@ static void ags_grant(struct client_grant *g, const struct dom_goal *goal, uint6
 	enum client_ags_step s;
 	if (client_ags_call_build(&g->call, ags->base.base_path, ags->namespace_, g->user_id, goal,
 				  why, sizeof(why)) < 0) {
-		/* The retry state keeps a pointer to the text: store it in the grant. */
-		snprintf(g->bearer, sizeof(g->bearer), "%s", why);
-		s = client_ags_retry_start_local(&g->retry, g->bearer, r->sh->now_ms, deadline_ms,
+		s = client_ags_retry_start_local(&g->retry, why, r->sh->now_ms, deadline_ms,
 						 &wait_ms);
 	} else {
 		g->built = true;
