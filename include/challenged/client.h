@@ -103,6 +103,9 @@ void client_iam_unknown_kid(struct client_iam *iam);
 #define CLIENT_IAM_KID_REFRESH_MS 10000
 /* The current credentials (a borrowed pointer). */
 struct client_creds *client_iam_creds(const struct client_iam *iam);
+/* The shard is stopping: no more refreshes and no more publishing (other
+ * shards may already be gone). */
+void client_iam_stop(struct client_iam *iam);
 /* Shard exit only: drops every pending request without callbacks. */
 void client_iam_free(struct client_iam *iam);
 

@@ -463,6 +463,8 @@ static void on_stop(struct rt_shard *sh)
 		h1_server_stop(&as->metrics_http);
 	if (as && as->grpc_started)
 		h2_server_stop(&as->grpc);
+	if (as && as->iam)
+		client_iam_stop(as->iam);
 }
 
 static bool is_drained(struct rt_shard *sh)

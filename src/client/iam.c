@@ -48,6 +48,7 @@ struct client_iam {
 	struct auth_keyset *new_keyset;
 	struct auth_revocation *new_revocation;
 	uint64_t last_keys_fetch_ms;
+	bool stopping;
 };
 
 static void fetch_keys(struct client_iam *iam);
@@ -87,7 +88,7 @@ static void replace_creds(struct client_iam *iam, const char *token, int64_t exp
 	c->keys = keys;
 	client_creds_release(iam->creds);
 	iam->creds = c;
-	if (iam->publish)
+	if (iam->publish && !iam->stopping)
 		iam->publish(iam->publish_ctx, c);
 }
 
@@ -115,7 +116,9 @@ static void login(struct client_iam *iam);
 static void on_token_timer(struct rt_shard *sh, struct rt_timer *t)
 {
 	(void)sh;
-	login(container_of(t, struct client_iam, token_timer));
+	struct client_iam *iam = container_of(t, struct client_iam, token_timer);
+	if (!iam->stopping)
+		login(iam);
 }
 
 static void token_retry_later(struct client_iam *iam, const char *why)
@@ -213,7 +216,9 @@ static void login(struct client_iam *iam)
 static void on_keys_timer(struct rt_shard *sh, struct rt_timer *t)
 {
 	(void)sh;
-	fetch_keys(container_of(t, struct client_iam, keys_timer));
+	struct client_iam *iam = container_of(t, struct client_iam, keys_timer);
+	if (!iam->stopping)
+		fetch_keys(iam);
 }
 
 static void keys_fetched(struct client_iam *iam)
@@ -375,6 +380,13 @@ void client_iam_start(struct client_iam *iam, client_iam_ready_fn *ready, void *
 struct client_creds *client_iam_creds(const struct client_iam *iam)
 {
 	return iam->creds;
+}
+
+void client_iam_stop(struct client_iam *iam)
+{
+	iam->stopping = true;
+	rt_timer_cancel(iam->sh, &iam->token_timer);
+	rt_timer_cancel(iam->sh, &iam->keys_timer);
 }
 
 void client_iam_free(struct client_iam *iam)
