@@ -50,6 +50,8 @@ int client_ags_new(const struct client_ags_settings *s, struct client_ags **out,
 void client_ags_free(struct client_ags *a);
 
 struct client_http;
+struct client_rewards;
+struct client_iam;
 
 /*
  * The shard's HTTP client for AGS (keep-alive pool, DNS, TLS), shared by
@@ -57,6 +59,18 @@ struct client_http;
  */
 struct client_http *client_ags_http_new(struct rt_shard *sh, const struct client_ags *ags);
 void client_ags_http_free(struct client_http *h);
+
+/* Counters of a shard's AGS traffic, for /metrics (NULL h gives zeros). */
+struct client_ags_stats {
+	uint64_t answered;      /* exchanges that got an HTTP answer */
+	uint64_t errors;        /* exchanges without one */
+	unsigned connections;   /* open now */
+	uint64_t grants;        /* reward grants that succeeded */
+	uint64_t grant_failures;
+	uint64_t iam_failures;  /* failed token/JWKS/revocation fetches */
+};
+void client_ags_stats(const struct client_http *h, const struct client_rewards *r,
+		      const struct client_iam *iam, struct client_ags_stats *out);
 
 /* ---- credentials ------------------------------------------------------- */
 

@@ -70,6 +70,13 @@ struct obs_metrics {
 	_Atomic uint64_t event_flush_rows;
 	_Atomic uint64_t event_flush_failures;
 	_Atomic uint64_t event_buffer_keys;   /* gauge */
+	/* AGS */
+	_Atomic uint64_t ags_requests;        /* HTTP exchanges answered (any status) */
+	_Atomic uint64_t ags_request_errors;  /* no answer: DNS, connect, TLS, timeout */
+	_Atomic uint64_t ags_connections;     /* gauge: open connections to AGS */
+	_Atomic uint64_t reward_grants;       /* grants that succeeded */
+	_Atomic uint64_t reward_grant_failures;
+	_Atomic uint64_t iam_refresh_failures;
 };
 
 /* Zeroes every counter and gauge; before the shard starts. */

@@ -31,6 +31,7 @@ struct api_shard {
 	struct client_rewards *rewards;
 	struct auth_cache *auth_cache;
 	uint64_t token_verifications;             /* token cache misses */
+	uint64_t token_cache_hits_before;         /* hits of caches replaced on a key change */
 	struct user_cache *user_cache;            /* NULL unless enabled */
 	const struct dom_row **rows_by_goal;      /* scratch, one per configured goal */
 	struct rt_deadline_list query_deadlines;  /* API_QUERY_TIMEOUT_MS */

@@ -239,7 +239,15 @@ static void publish_metrics(struct api_shard *as)
 	obs_set(&m->db_latency_sum_us, latency);
 	obs_set(&m->db_pipeline_depth, depth);
 	obs_set(&m->db_up, db_conn_ready(&as->db));
-	obs_set(&m->token_cache_hits, auth_cache_hits(as->auth_cache));
+	obs_set(&m->token_cache_hits, as->token_cache_hits_before + auth_cache_hits(as->auth_cache));
+	struct client_ags_stats ags;
+	client_ags_stats(as->ags_http, as->rewards, as->iam, &ags);
+	obs_set(&m->ags_requests, ags.answered);
+	obs_set(&m->ags_request_errors, ags.errors);
+	obs_set(&m->ags_connections, ags.connections);
+	obs_set(&m->reward_grants, ags.grants);
+	obs_set(&m->reward_grant_failures, ags.grant_failures);
+	obs_set(&m->iam_refresh_failures, ags.iam_failures);
 	obs_set(&m->token_cache_misses, as->token_verifications);
 	obs_set(&m->http_connections, as->http.n_conns);
 	obs_set(&m->http_accepted, as->http.n_accepted);
@@ -285,11 +293,8 @@ static void on_creds(struct rt_shard *sh, struct rt_msg *msg)
 	if (!old || old->keys != m->creds->keys) {
 		struct auth_cache *fresh = auth_cache_new(AUTH_CACHE_ENTRIES);
 		if (fresh) {
-			client_rewards_free(as->rewards);
-	client_iam_free(as->iam);
-	client_ags_http_free(as->ags_http);
-	client_creds_release(as->creds);
-	auth_cache_free(as->auth_cache);
+			as->token_cache_hits_before += auth_cache_hits(as->auth_cache);
+			auth_cache_free(as->auth_cache);
 			as->auth_cache = fresh;
 		}
 	}
@@ -493,6 +498,10 @@ static void on_exit_shard(struct rt_shard *sh)
 	if (as->db.conninfo)
 		db_conn_fini(&as->db);
 	db_pool_fini(&as->tx_pool);
+	client_rewards_free(as->rewards);
+	client_iam_free(as->iam);
+	client_ags_http_free(as->ags_http);
+	client_creds_release(as->creds);
 	auth_cache_free(as->auth_cache);
 	user_cache_free(as->user_cache);
 	free(as->rows_by_goal);

@@ -141,6 +141,21 @@ void client_ags_http_free(struct client_http *h)
 	client_http_free(h);
 }
 
+void client_ags_stats(const struct client_http *h, const struct client_rewards *r,
+		      const struct client_iam *iam, struct client_ags_stats *out)
+{
+	*out = (struct client_ags_stats){ 0 };
+	if (h) {
+		out->answered = client_http_answered(h);
+		out->errors = client_http_errors(h);
+		out->connections = client_http_open_conns(h);
+	}
+	if (r)
+		client_rewards_counts(r, &out->grants, &out->grant_failures);
+	if (iam)
+		out->iam_failures = client_iam_failures(iam);
+}
+
 /* ---- credentials ------------------------------------------------------- */
 
 void client_creds_retain(struct client_creds *c)

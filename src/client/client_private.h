@@ -27,4 +27,9 @@ struct client_ags {
 	bool fetch_keys;
 };
 
+/* Grants ended ok and failed, of one shard. */
+void client_rewards_counts(const struct client_rewards *r, uint64_t *ok, uint64_t *failed);
+/* Failed IAM fetches so far. */
+uint64_t client_iam_failures(const struct client_iam *iam);
+
 #endif

@@ -88,6 +88,8 @@ struct client_http {
 	struct rt_deadline sweeper;
 	unsigned open_conns;
 	uint64_t conns_opened;
+	uint64_t answered;
+	uint64_t errors;
 };
 
 static void pump(struct conn *c);
@@ -154,6 +156,10 @@ static void call_finish(struct client_http_call *call, int err, const char *why,
 	waiting_remove(call);
 	if (call->conn)
 		call->conn->call = NULL;
+	if (err < 0)
+		call->h->errors++;
+	else
+		call->h->answered++;
 	if (call->done) {
 		if (err < 0) {
 			char text[WHY_MAX + 700];
@@ -762,4 +768,14 @@ unsigned client_http_open_conns(const struct client_http *h)
 uint64_t client_http_conns_opened(const struct client_http *h)
 {
 	return h->conns_opened;
+}
+
+uint64_t client_http_answered(const struct client_http *h)
+{
+	return h->answered;
+}
+
+uint64_t client_http_errors(const struct client_http *h)
+{
+	return h->errors;
 }

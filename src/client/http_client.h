@@ -71,5 +71,8 @@ void client_http_abandon(struct client_http_call *call);
 unsigned client_http_open_conns(const struct client_http *h);
 /* Connections opened since start, for tests proving keep-alive reuse. */
 uint64_t client_http_conns_opened(const struct client_http *h);
+/* Exchanges answered (any status) and calls ended without an answer. */
+uint64_t client_http_answered(const struct client_http *h);
+uint64_t client_http_errors(const struct client_http *h);
 
 #endif

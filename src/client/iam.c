@@ -49,6 +49,7 @@ struct client_iam {
 	struct auth_revocation *new_revocation;
 	uint64_t last_keys_fetch_ms;
 	bool stopping;
+	uint64_t failures;
 };
 
 static void fetch_keys(struct client_iam *iam);
@@ -121,8 +122,14 @@ static void on_token_timer(struct rt_shard *sh, struct rt_timer *t)
 		login(iam);
 }
 
+uint64_t client_iam_failures(const struct client_iam *iam)
+{
+	return iam->failures;
+}
+
 static void token_retry_later(struct client_iam *iam, const char *why)
 {
+	iam->failures++;
 	char esc[WHY_MAX];
 	iam->token_retry_ms = iam->token_retry_ms ? iam->token_retry_ms * 2 : RETRY_MIN_MS;
 	if (iam->token_retry_ms > RETRY_MAX_MS)
@@ -257,6 +264,7 @@ static void keys_part_failed(struct client_iam *iam, const char *what, const cha
 	char esc[WHY_MAX];
 	obs_error(what, "\"error\":\"%s\"", obs_json_escape(why, esc, sizeof(esc)));
 	iam->keys_failed = true;
+	iam->failures++;
 }
 
 static void on_jwks(void *ctx, int err, const char *why, const struct client_http_result *res)

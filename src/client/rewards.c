@@ -38,6 +38,8 @@ struct client_rewards {
 	struct client_creds *const *creds;
 	struct client_grant grants;       /* sentinel */
 	unsigned pending;
+	uint64_t granted;
+	uint64_t failed;
 };
 
 int client_reward_latency_parse(const char *text, unsigned *min_ms, unsigned *max_ms)
@@ -110,8 +112,18 @@ void client_grant_abandon(struct client_grant *g)
 	g->done = NULL;
 }
 
+void client_rewards_counts(const struct client_rewards *r, uint64_t *ok, uint64_t *failed)
+{
+	*ok = r->granted;
+	*failed = r->failed;
+}
+
 static void grant_end(struct client_grant *g, bool ok, const char *why)
 {
+	if (ok)
+		g->owner->granted++;
+	else
+		g->owner->failed++;
 	if (g->done)
 		g->done(g->ctx, ok, why);
 	grant_free(g);

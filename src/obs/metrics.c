@@ -203,6 +203,26 @@ static void render_db(struct buf *b, struct obs_metrics *const *sh, size_t n)
 			"1 when the shard's Postgres connection is ready, else 0.", sh, n, db_up);
 }
 
+static void render_ags(struct buf *b, struct obs_metrics *const *sh, size_t n)
+{
+	counter(b, "challenged_ags_requests_total",
+		"HTTP requests to AGS (IAM and Platform) that got an answer, any status.",
+		MERGED(sh, n, ags_requests));
+	counter(b, "challenged_ags_request_errors_total",
+		"HTTP requests to AGS that got no answer: DNS, connect, TLS, timeout, closed.",
+		MERGED(sh, n, ags_request_errors));
+	PER_SHARD_GAUGE(b, "challenged_ags_connections", "Open connections to AGS on the shard.",
+			sh, n, ags_connections);
+	counter(b, "challenged_reward_grants_total", "Reward grants that succeeded (mock or AGS).",
+		MERGED(sh, n, reward_grants));
+	counter(b, "challenged_reward_grant_failures_total",
+		"Reward grants that failed after every retry (the claim answered 500).",
+		MERGED(sh, n, reward_grant_failures));
+	counter(b, "challenged_iam_refresh_failures_total",
+		"Failed IAM token, JWKS or revocation list fetches (the last good ones stay in use).",
+		MERGED(sh, n, iam_refresh_failures));
+}
+
 static void render_auth_and_conns(struct buf *b, struct obs_metrics *const *sh, size_t n)
 {
 	counter(b, "challenged_auth_token_cache_hits_total",
@@ -393,6 +413,7 @@ void obs_metrics_render(struct buf *out, struct obs_metrics *const *shards, size
 	render_latency(out, shards, n_shards);
 	render_db(out, shards, n_shards);
 	render_auth_and_conns(out, shards, n_shards);
+	render_ags(out, shards, n_shards);
 	render_events(out, shards, n_shards);
 	render_process(out);
 }
