@@ -26,6 +26,7 @@ struct client_grant {
 	struct client_ags_retry retry;
 	struct client_http_call *http;
 	char bearer[AUTH_TOKEN_MAX + 32];
+	char *path;                       /* NUL-terminated copy of call.path */
 	char user_id[AUTH_SUB_MAX + 1];
 	char goal_id[256];
 	bool built;
@@ -85,6 +86,7 @@ static void grant_free(struct client_grant *g)
 	g->owner->pending--;
 	if (g->built)
 		client_ags_call_fini(&g->call);
+	free(g->path);
 	free(g);
 }
 
@@ -236,7 +238,7 @@ static void attempt(struct client_grant *g)
 	const char *headers[] = { g->bearer, "Content-Type: application/json",
 				  "Accept: application/json", NULL };
 	uint64_t budget = client_ags_retry_budget_ms(&g->retry, r->sh->now_ms);
-	if (client_http_send(r->http, &r->cfg.ags->base, g->call.method, g->call.path.data,
+	if (client_http_send(r->http, &r->cfg.ags->base, g->call.method, g->path,
 			     headers, g->call.body.data, g->call.body.len, budget ? budget : 1,
 			     on_answer, g, &g->http) < 0) {
 		struct client_ags_error e;
@@ -260,7 +262,11 @@ static void ags_grant(struct client_grant *g, const struct dom_goal *goal, uint6
 						 &wait_ms);
 	} else {
 		g->built = true;
-		s = client_ags_retry_start(&g->retry, goal->reward_type, r->sh->now_ms, deadline_ms);
+		g->path = strndup(g->call.path.data, g->call.path.len);
+		s = g->path ? client_ags_retry_start(&g->retry, goal->reward_type, r->sh->now_ms,
+						     deadline_ms)
+			    : client_ags_retry_start_local(&g->retry, "out of memory",
+							   r->sh->now_ms, deadline_ms, &wait_ms);
 	}
 	if (s == CLIENT_AGS_ATTEMPT || s == CLIENT_AGS_SUCCEEDED) {
 		step(g, s, wait_ms);
