@@ -75,13 +75,14 @@ static struct h2_method *grpc_methods(bool api, bool events, size_t *n)
 /*
  * The IAM client login runs when rewards are real or auth is on (spec
  * config.md); its failure is fatal with the reference's message. With
- * fetch_keys the JWKS and revocation list come from IAM too. Returns NULL
- * when nothing needs AGS.
+ * fetch_keys the JWKS and revocation list come from IAM too. Auth with
+ * AUTH_JWKS_FILE and mock rewards is the offline mode: no AGS at all.
+ * Returns NULL when nothing needs AGS.
  */
 static struct client_ags *start_ags(const struct settings *st, bool fetch_keys,
 				    struct client_creds **creds)
 {
-	if (st->reward_mock && !st->auth_enabled)
+	if (st->reward_mock && (!st->auth_enabled || st->jwks_file))
 		return NULL;
 	struct client_ags_settings as = {
 		.base_url = st->ab_base_url,
