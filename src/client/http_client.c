@@ -181,20 +181,43 @@ void client_http_abandon(struct client_http_call *call)
 
 /* ---- connection I/O ---------------------------------------------------- */
 
+/* strerror as Go prints it: "connection refused", not "Connection refused". */
+static const char *errno_text(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		buf[0] = (char)(buf[0] + 32);
+	return buf;
+}
+
+/* A connection's slot came free: the oldest waiting call dials a new one. */
+static void dial_waiter(struct client_http *h, struct origin *o)
+{
+	struct client_http_call *w = o->waiting.next_waiting;
+	if (w == &o->waiting || o->n_conns >= h->cfg.max_conns_per_origin)
+		return;
+	waiting_remove(w);
+	if (conn_open(h, o, w) < 0)
+		call_finish(w, -ENOMEM, "dial tcp: out of memory", NULL);
+}
+
 static void op_done(struct conn *c)
 {
 	c->inflight--;
 	if (c->state == CONN_CLOSING && c->inflight == 0) {
+		struct client_http *h = c->h;
+		struct origin *o = c->o;
 		if (c->fd >= 0)
 			close(c->fd);
 		c->prev->next = c->next;
 		c->next->prev = c->prev;
-		c->o->n_conns--;
-		c->h->open_conns--;
+		o->n_conns--;
+		h->open_conns--;
 		client_response_fini(&c->resp);
 		free(c->tls);
 		free(c->plain_in);
 		free(c);
+		dial_waiter(h, o);
 	}
 }
 
@@ -302,8 +325,9 @@ static void waiting_push_front(struct origin *o, struct client_http_call *call)
 
 /*
  * A reused keep-alive connection that the server closed before answering
- * (its idle timeout raced our request) did not process the request: give
- * the call a fresh connection, as Go's transport does (errServerClosedIdle).
+ * (its idle timeout raced our request) did not process the request: the
+ * call goes back to the head of the queue and dials a fresh connection once
+ * this one is gone, as Go's transport does (errServerClosedIdle).
  */
 static bool retry_on_fresh_conn(struct conn *c)
 {
@@ -316,23 +340,10 @@ static bool retry_on_fresh_conn(struct conn *c)
 	return true;
 }
 
-static void conn_closed_early(struct conn *c)
-{
-	struct origin *o = c->o;
-	struct client_http *h = c->h;
-	conn_close(c, 0, NULL);
-	struct client_http_call *w = o->waiting.next_waiting;
-	if (w != &o->waiting && o->n_conns < h->cfg.max_conns_per_origin) {
-		waiting_remove(w);
-		if (conn_open(h, o, w) < 0)
-			call_finish(w, -ENOMEM, "dial tcp: out of memory", NULL);
-	}
-}
-
 static void take_eof(struct conn *c)
 {
 	if (retry_on_fresh_conn(c)) {
-		conn_closed_early(c);
+		conn_close(c, 0, NULL);
 		return;
 	}
 	if (c->call) {
@@ -360,9 +371,9 @@ static void on_send(struct rt_shard *sh, struct rt_op *op, int res, unsigned fla
 		return;
 	}
 	if (res <= 0) {
-		char why[WHY_MAX];
+		char why[WHY_MAX], e[64];
 		snprintf(why, sizeof(why), "write tcp %s: %s", c->addr_text,
-			 strerror(res < 0 ? -res : EPIPE));
+			 errno_text(res < 0 ? -res : EPIPE, e, sizeof(e)));
 		conn_close(c, res < 0 ? res : -EPIPE, why);
 		op_done(c);
 		return;
@@ -386,10 +397,11 @@ static void on_recv(struct rt_shard *sh, struct rt_op *op, int res, unsigned fla
 		return;
 	}
 	if (res < 0) {
-		char why[WHY_MAX];
-		snprintf(why, sizeof(why), "read tcp %s: %s", c->addr_text, strerror(-res));
+		char why[WHY_MAX], e[64];
+		snprintf(why, sizeof(why), "read tcp %s: %s", c->addr_text,
+			 errno_text(-res, e, sizeof(e)));
 		if (retry_on_fresh_conn(c))
-			conn_closed_early(c);
+			conn_close(c, 0, NULL);
 		else
 			conn_close(c, res, why);
 	} else if (res == 0) {
@@ -512,9 +524,9 @@ static void on_connect(struct rt_shard *sh, struct rt_op *op, int res, unsigned 
 		return;
 	}
 	if (res < 0) {
-		char why[WHY_MAX];
+		char why[WHY_MAX], e[64];
 		snprintf(why, sizeof(why), "dial tcp %s: connect: %s", c->addr_text,
-			 strerror(-res));
+			 errno_text(-res, e, sizeof(e)));
 		conn_close(c, res, why);
 		op_done(c);
 		return;
@@ -569,10 +581,11 @@ static void on_resolved(void *ctx, int err, const char *why, const struct sockad
 	address_text(c);
 	c->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		char text[WHY_MAX];
+		int e_no = errno;
+		char text[WHY_MAX], e[64];
 		snprintf(text, sizeof(text), "dial tcp %s: socket: %s", c->addr_text,
-			 strerror(errno));
-		conn_close(c, -errno, text);
+			 errno_text(e_no, e, sizeof(e)));
+		conn_close(c, -e_no, text);
 		return;
 	}
 	c->state = CONN_CONNECTING;
