@@ -164,7 +164,7 @@ struct db_waiter {
 	void (*ready)(struct db_waiter *w, struct db_conn *c);
 };
 
-#define DB_POOL_MAX 16
+#define DB_POOL_MAX 128
 
 struct db_pool {
 	struct db_conn conns[DB_POOL_MAX];

@@ -12,6 +12,11 @@
 
 enum settings_role { SETTINGS_ROLE_ALL, SETTINGS_ROLE_API, SETTINGS_ROLE_EVENTS };
 
+/* Claim transactions in flight per shard, each on its own Postgres backend:
+ * a claim holds one while the reward is granted, so a slow AGS needs many.
+ * The transaction pool (db.h, DB_POOL_MAX) holds at least this many. */
+#define SETTINGS_TX_CONNS_MAX 128
+
 struct settings {
 	/* reference variables */
 	const char *base_path;         /* BASE_PATH, required, starts with '/' */

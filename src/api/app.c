@@ -399,6 +399,7 @@ static int on_start(struct rt_shard *sh)
 	rt_deadline_list_init(sh, &as->claim_deadlines, API_CLAIM_TIMEOUT_MS);
 	if (db_conn_init(&as->db, sh, g->conninfo) < 0)
 		return -1;
+	_Static_assert(DB_POOL_MAX >= SETTINGS_TX_CONNS_MAX, "the pool holds every allowed tx conn");
 	if (db_pool_init(&as->tx_pool, sh, g->conninfo, st->tx_conns) < 0)
 		return -1;
 	if (ags_start(as) < 0)

@@ -14,7 +14,14 @@
 #define CLIENT_AGS_IDLE_TIMEOUT_MS 30000
 #define CLIENT_AGS_MAX_HEAD (16 * 1024)
 #define CLIENT_AGS_MAX_BODY (8 * 1024 * 1024) /* a revocation list can be large */
-#define CLIENT_AGS_MAX_CONNS 64
+/*
+ * Connections to AGS per shard. Grants in flight are bounded by the claim
+ * transactions (CHALLENGED_DB_TX_CONNS, at most 128), so this cap only
+ * guards against a runaway: at 128 grants plus IAM's token and key fetches
+ * (shard 0), a claim never queues for a connection behind other slow grants.
+ * Go's transport, the reference's, has no cap.
+ */
+#define CLIENT_AGS_MAX_CONNS 130
 
 struct client_ags {
 	struct client_url base;

@@ -179,6 +179,11 @@ void client_http_abandon(struct client_http_call *call)
 	call->done = NULL;
 }
 
+const char *client_http_send_error(int err)
+{
+	return err == -EAGAIN ? "lookup: too many host name lookups pending" : "out of memory";
+}
+
 /* ---- connection I/O ---------------------------------------------------- */
 
 /* strerror as Go prints it: "connection refused", not "Connection refused". */
@@ -197,8 +202,12 @@ static void dial_waiter(struct client_http *h, struct origin *o)
 	if (w == &o->waiting || o->n_conns >= h->cfg.max_conns_per_origin)
 		return;
 	waiting_remove(w);
-	if (conn_open(h, o, w) < 0)
-		call_finish(w, -ENOMEM, "dial tcp: out of memory", NULL);
+	int ret = conn_open(h, o, w);
+	if (ret < 0) {
+		char why[WHY_MAX];
+		snprintf(why, sizeof(why), "dial tcp: %s", client_http_send_error(ret));
+		call_finish(w, ret, why, NULL);
+	}
 }
 
 static void op_done(struct conn *c)
@@ -634,11 +643,12 @@ static int conn_open(struct client_http *h, struct origin *o, struct client_http
 	c->call = call;
 	call->conn = c;
 	sweep_arm(h);
-	if (client_dns_resolve(h->dns, o->url.host, o->url.port, on_resolved, c, &c->dnsq) < 0) {
+	int ret = client_dns_resolve(h->dns, o->url.host, o->url.port, on_resolved, c, &c->dnsq);
+	if (ret < 0) {
 		c->call = NULL;
 		call->conn = NULL;
 		conn_close(c, 0, NULL);
-		return -ENOMEM;
+		return ret;
 	}
 	return 0;
 }
@@ -701,10 +711,11 @@ int client_http_send(struct client_http *h, const struct client_url *origin, con
 		}
 	}
 	if (o->n_conns < h->cfg.max_conns_per_origin) {
-		if (conn_open(h, o, call) < 0) {
+		int ret = conn_open(h, o, call);
+		if (ret < 0) {
 			buf_fini(&call->request);
 			free(call);
-			return -ENOMEM;
+			return ret;
 		}
 		return 0;
 	}

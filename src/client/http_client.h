@@ -58,12 +58,15 @@ struct client_http_call;
  * abandoned. path is absolute (base path included); headers are
  * "Name: value" strings, NULL-terminated, or NULL. timeout_ms bounds the
  * whole exchange including waiting for a connection. Request bytes are
- * copied. Returns 0 (and *out when out is not NULL) or -ENOMEM.
+ * copied. Returns 0 (and *out when out is not NULL), -ENOMEM, or -EAGAIN
+ * when the host name needs a lookup and the resolver is saturated
+ * (CLIENT_DNS_MAX_PENDING); client_http_send_error says which, in words.
  */
 int client_http_send(struct client_http *h, const struct client_url *origin, const char *method,
 		     const char *path, const char *const *headers, const char *body,
 		     size_t body_len, uint64_t timeout_ms, client_http_fn *done, void *ctx,
 		     struct client_http_call **out);
+const char *client_http_send_error(int err);
 /* done will not run; the exchange itself may still complete. */
 void client_http_abandon(struct client_http_call *call);
 

@@ -209,12 +209,13 @@ static void login(struct client_iam *iam)
 				  "Content-Type: application/x-www-form-urlencoded",
 				  "Accept: application/json", NULL };
 	static const char body[] = "grant_type=client_credentials";
-	if (client_http_send(iam->http, &iam->ags->base, "POST", path, headers, body,
-			     sizeof(body) - 1, IAM_TIMEOUT_MS, on_token, iam, &iam->token_call) < 0) {
+	int ret = client_http_send(iam->http, &iam->ags->base, "POST", path, headers, body,
+				   sizeof(body) - 1, IAM_TIMEOUT_MS, on_token, iam, &iam->token_call);
+	if (ret < 0) {
 		if (iam->ready)
-			start_done(iam, false, "out of memory");
+			start_done(iam, false, client_http_send_error(ret));
 		else
-			token_retry_later(iam, "out of memory");
+			token_retry_later(iam, client_http_send_error(ret));
 	}
 }
 
@@ -317,18 +318,20 @@ static void fetch_keys(struct client_iam *iam)
 	char path[700], bearer[AUTH_TOKEN_MAX + 32];
 	path_of(iam, "/iam/v3/oauth/jwks", path, sizeof(path));
 	const char *jwks_headers[] = { iam->ags->basic_auth, "Accept: application/json", NULL };
-	if (client_http_send(iam->http, &iam->ags->base, "GET", path, jwks_headers, NULL, 0,
-			     IAM_TIMEOUT_MS, on_jwks, iam, &iam->jwks_call) < 0) {
-		keys_part_failed(iam, "IAM JWKS fetch failed", "out of memory");
+	int ret = client_http_send(iam->http, &iam->ags->base, "GET", path, jwks_headers, NULL, 0,
+				   IAM_TIMEOUT_MS, on_jwks, iam, &iam->jwks_call);
+	if (ret < 0) {
+		keys_part_failed(iam, "IAM JWKS fetch failed", client_http_send_error(ret));
 		iam->keys_pending--;
 	}
 	path_of(iam, "/iam/v3/oauth/revocationlist", path, sizeof(path));
 	snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s",
 		 iam->creds && iam->creds->token ? iam->creds->token : "");
 	const char *rev_headers[] = { bearer, "Accept: application/json", NULL };
-	if (client_http_send(iam->http, &iam->ags->base, "GET", path, rev_headers, NULL, 0,
-			     IAM_TIMEOUT_MS, on_revocation, iam, &iam->rev_call) < 0) {
-		keys_part_failed(iam, "IAM revocation list fetch failed", "out of memory");
+	ret = client_http_send(iam->http, &iam->ags->base, "GET", path, rev_headers, NULL, 0,
+			       IAM_TIMEOUT_MS, on_revocation, iam, &iam->rev_call);
+	if (ret < 0) {
+		keys_part_failed(iam, "IAM revocation list fetch failed", client_http_send_error(ret));
 		iam->keys_pending--;
 	}
 	if (iam->keys_pending == 0)

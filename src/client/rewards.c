@@ -238,11 +238,12 @@ static void attempt(struct client_grant *g)
 	const char *headers[] = { g->bearer, "Content-Type: application/json",
 				  "Accept: application/json", NULL };
 	uint64_t budget = client_ags_retry_budget_ms(&g->retry, r->sh->now_ms);
-	if (client_http_send(r->http, &r->cfg.ags->base, g->call.method, g->path,
-			     headers, g->call.body.data, g->call.body.len, budget ? budget : 1,
-			     on_answer, g, &g->http) < 0) {
+	int ret = client_http_send(r->http, &r->cfg.ags->base, g->call.method, g->path, headers,
+				   g->call.body.data, g->call.body.len, budget ? budget : 1,
+				   on_answer, g, &g->http);
+	if (ret < 0) {
 		struct client_ags_error e;
-		client_ags_error_transport(&e, "out of memory");
+		client_ags_error_transport(&e, client_http_send_error(ret));
 		uint64_t wait_ms = 0;
 		step(g, client_ags_retry_after(&g->retry, r->sh->now_ms, &e, &wait_ms), wait_ms);
 	}

@@ -186,7 +186,7 @@ static int load_env(struct settings *s, char *err, size_t err_len)
 	s->drain_timeout_ms = (int)env_int("CHALLENGED_DRAIN_TIMEOUT_MS", 10000, 0, 3600000);
 	s->db_wait_s = (int)env_int("CHALLENGED_DB_WAIT_S", 60, 0, 3600);
 	s->max_conns = (unsigned)env_int("CHALLENGED_MAX_CONNS", 16384, 16, 1 << 20);
-	s->tx_conns = (unsigned)env_int("CHALLENGED_DB_TX_CONNS", 8, 1, 16);
+	s->tx_conns = (unsigned)env_int("CHALLENGED_DB_TX_CONNS", 8, 1, SETTINGS_TX_CONNS_MAX);
 	s->mock_reward_latency = getenv("MOCK_REWARD_LATENCY_MS");
 	s->event_buffer_max = (unsigned)env_int("CHALLENGED_EVENT_BUFFER_MAX", 200000, 16, 1 << 24);
 	const char *ack = env_or("CHALLENGED_ACK", "durable");

@@ -141,6 +141,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog (5) drops the SYNs of a burst of new
+    # connections (a shard dialling dozens at once), which then wait for
+    # the kernel's 1 s, 3 s, ... retransmissions.
+    request_queue_size = 1024
 
     def __init__(self, addr, fake, ctx):
         self.fake = fake

@@ -65,6 +65,16 @@ int main(void)
 	CHECK_STR_EQ(s.db_name, "challenge_service");
 	CHECK_INT_EQ(s.http_port, 8000);
 
+	/* claim transactions per shard: 1-128, else the default */
+	CHECK_INT_EQ(s.tx_conns, 8);
+	setenv("CHALLENGED_DB_TX_CONNS", "128", 1);
+	CHECK_INT_EQ(load(1, noargs, &s, err), 0);
+	CHECK_INT_EQ(s.tx_conns, SETTINGS_TX_CONNS_MAX);
+	setenv("CHALLENGED_DB_TX_CONNS", "129", 1);
+	CHECK_INT_EQ(load(1, noargs, &s, err), 0);
+	CHECK_INT_EQ(s.tx_conns, 8);
+	unsetenv("CHALLENGED_DB_TX_CONNS");
+
 	/* the handler's CONFIG_PATH is read when CHALLENGE_CONFIG_PATH is absent */
 	unsetenv("CHALLENGE_CONFIG_PATH");
 	setenv("CONFIG_PATH", "/etc/c.json", 1);
