@@ -128,7 +128,11 @@ static void on_sweep(struct rt_shard *sh, struct rt_deadline *d)
 				if (c->call && c->call->deadline_ms <= now)
 					conn_close(c, -ETIMEDOUT, "context deadline exceeded");
 				else if (c->deadline_ms && c->deadline_ms <= now)
-					conn_close(c, -ETIMEDOUT, "dial tcp: i/o timeout");
+					/* Connected but not handshaken: TLS is what stalled. */
+					conn_close(c, -ETIMEDOUT,
+						   c->state == CONN_OPEN && !c->handshaken
+							   ? "net/http: TLS handshake timeout"
+							   : "dial tcp: i/o timeout");
 				else
 					any = true;
 			}

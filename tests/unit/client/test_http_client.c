@@ -436,6 +436,7 @@ struct tcase {
 	size_t max_body;     /* 0: 64 KiB */
 	bool refused;        /* the origin's port refuses connections */
 	const char *tls_chain; /* https://localhost with this server chain; NULL: plain */
+	bool https_to_plain; /* https://localhost to the plain server: no handshake ever */
 	unsigned stop_after_reqs; /* the main thread stops the runtime once the server read this many */
 	void (*start)(void);             /* on the shard, from on_start */
 	void (*on_result)(unsigned i);   /* on the shard, after call i's callback was recorded */
@@ -736,6 +737,21 @@ static void timeout_check(void)
 	CHECK_INT_EQ(srv.n_reqs, 1);
 }
 
+/* 5b. Connected, but the server never answers the ClientHello: the
+ * connect timeout (2 s here) covers the handshake, before the call's own. */
+static void handshake_stall_start(void)
+{
+	send_call(0, "GET", "/x", NULL, NULL, 5000);
+}
+
+static void handshake_stall_check(void)
+{
+	check_failed(0, -ETIMEDOUT, "Get", "/x", "net/http: TLS handshake timeout");
+	CHECK(st.rec[0].at_ms >= st.rec[0].sent_ms + 2000);
+	CHECK(st.rec[0].at_ms < st.rec[0].sent_ms + 5000);
+	CHECK_INT_EQ(srv.n_reqs, 0);
+}
+
 /* 6. Nothing listens on the port. */
 static void refused_check(void)
 {
@@ -942,6 +958,8 @@ static const struct tcase cases[] = {
 	  .start = two_start, .on_result = two_result, .check = too_large_check },
 	{ .name = "tls_timeout", .script = S_HANG, .tls_chain = "server-rsa.pem",
 	  .start = timeout_start, .on_result = one_result, .check = timeout_check },
+	{ .name = "tls_handshake_stall", .script = S_HANG, .https_to_plain = true,
+	  .start = handshake_stall_start, .on_result = one_result, .check = handshake_stall_check },
 	{ .name = "tls_untrusted", .script = S_HANG, .tls_chain = "untrusted.pem",
 	  .start = one_start, .on_result = one_result, .check = untrusted_check },
 	{ .name = "tls_free_in_flight", .script = S_HANG, .max_conns = 1, .stop_after_reqs = 1,
@@ -1007,7 +1025,7 @@ static bool run_case(const struct tcase *tc)
 	if (tc->refused)
 		refusing_fd = loopback_socket(false, &port);
 	const char *why;
-	if (tc->tls_chain)
+	if (tc->tls_chain || tc->https_to_plain)
 		snprintf(st.base, sizeof(st.base), "https://localhost:%u", port);
 	else
 		snprintf(st.base, sizeof(st.base), "http://127.0.0.1:%u", port);
