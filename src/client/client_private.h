@@ -17,11 +17,11 @@
 /*
  * Connections to AGS per shard. Grants in flight are bounded by the claim
  * transactions (CHALLENGED_DB_TX_CONNS, at most 128), so this cap only
- * guards against a runaway: at 128 grants plus IAM's token and key fetches
- * (shard 0), a claim never queues for a connection behind other slow grants.
- * Go's transport, the reference's, has no cap.
+ * guards against a runaway: at 128 grants plus IAM's token, JWKS and
+ * revocation list fetches (shard 0), a claim never queues for a connection
+ * behind other slow grants. Go's transport, the reference's, has no cap.
  */
-#define CLIENT_AGS_MAX_CONNS 130
+#define CLIENT_AGS_MAX_CONNS (128 + 3)
 
 struct client_ags {
 	struct client_url base;
